@@ -1,0 +1,1 @@
+"""Prediction kinds, their runs and the output entities they write."""

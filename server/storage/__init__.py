@@ -1,0 +1,1 @@
+"""Database engine, sessions, tables and schema migrations."""

@@ -1,0 +1,144 @@
+"""SQLModel tables of the fixed schema.
+
+Output entities are not here: each is a table created at run time by the
+prediction that writes it, and listed in `OutputEntityRecord`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Customer(SQLModel, table=True):
+    """The customer profile: one row per customer, keyed by CustomerId."""
+
+    __tablename__ = "customer"
+
+    customer_id: str = Field(primary_key=True, max_length=64)
+    source: str = Field(index=True, max_length=64)
+    segment: str | None = Field(default=None, max_length=64)
+    country: str | None = Field(default=None, max_length=64)
+    city: str | None = Field(default=None, max_length=128)
+    state: str | None = Field(default=None, max_length=64)
+    region: str | None = Field(default=None, max_length=64)
+
+
+class OrderLine(SQLModel, table=True):
+    """One purchased (or, with a negative amount, returned) line of an order."""
+
+    __tablename__ = "order_line"
+    __table_args__ = (
+        Index("ix_order_line_source_customer", "source", "customer_id", "order_date"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=64)
+    customer_id: str = Field(max_length=64)
+    order_id: str | None = Field(default=None, max_length=64)
+    order_date: date
+    product_id: str | None = Field(default=None, max_length=64)
+    quantity: float = 1.0
+    amount: float
+
+
+class Prediction(SQLModel, table=True):
+    """A configured model of one kind, with its parameters and latest results."""
+
+    __tablename__ = "prediction"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=128)
+    kind: str = Field(max_length=32)
+    status: str = Field(default="DRAFT", max_length=16)
+    output_entity_name: str = Field(unique=True, max_length=63)
+    parameters: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    results: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    error: str | None = None
+    created_at: datetime = Field(default_factory=utc_now)
+    updated_at: datetime = Field(default_factory=utc_now)
+
+
+class PredictionRun(SQLModel, table=True):
+    """One training and scoring of a prediction."""
+
+    __tablename__ = "prediction_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    prediction_id: int = Field(foreign_key="prediction.id", index=True, ondelete="CASCADE")
+    status: str = Field(default="QUEUED", max_length=16)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    metrics: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    row_count: int | None = None
+    error: str | None = None
+
+
+class OutputEntityRecord(SQLModel, table=True):
+    """The registry of output entities: which table holds which prediction's results."""
+
+    __tablename__ = "output_entity"
+
+    name: str = Field(primary_key=True, max_length=63)
+    table_name: str = Field(unique=True, max_length=63)
+    # "output" for a prediction's results, "profile" for customer attributes from a source.
+    role: str = Field(default="output", max_length=16)
+    prediction_id: int | None = Field(
+        default=None, foreign_key="prediction.id", index=True, ondelete="SET NULL"
+    )
+    row_count: int = 0
+    version: int = 0
+    updated_at: datetime = Field(default_factory=utc_now)
+
+
+class Segment(SQLModel, table=True):
+    """A named set of customers defined by rules over entity attributes."""
+
+    __tablename__ = "segment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=128)
+    description: str | None = None
+    prediction_id: int | None = Field(
+        default=None, foreign_key="prediction.id", index=True, ondelete="SET NULL"
+    )
+    entity_name: str = Field(max_length=63)
+    definition: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    member_count: int = 0
+    created_at: datetime = Field(default_factory=utc_now)
+    last_evaluated_at: datetime = Field(default_factory=utc_now)
+
+
+class SegmentMember(SQLModel, table=True):
+    """A customer who belongs to a segment."""
+
+    __tablename__ = "segment_member"
+
+    segment_id: int = Field(foreign_key="segment.id", primary_key=True, ondelete="CASCADE")
+    customer_id: str = Field(primary_key=True, max_length=64)
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token; only the SHA-256 hash of the secret is stored."""
+
+    __tablename__ = "api_token"
+    __table_args__ = (UniqueConstraint("token_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=128)
+    role: str = Field(max_length=16)
+    token_hash: str = Field(max_length=64)
+    prefix: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=utc_now)
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+metadata = SQLModel.metadata
