@@ -17,9 +17,7 @@ def test_migrations_match_tables(engine: Engine) -> None:
 
 def test_upgrade_twice_keeps_rows(engine: Engine) -> None:
     with write_transaction(engine) as connection:
-        connection.execute(
-            text("INSERT INTO customer (customer_id, source) VALUES ('c1', 'demo')")
-        )
+        connection.execute(text("INSERT INTO customer (customer_id, source) VALUES ('c1', 'demo')"))
     upgrade(engine)
     with engine.connect() as connection:
         count = connection.execute(text("SELECT count(*) FROM customer")).scalar_one()
