@@ -34,7 +34,7 @@ class PredictionDataError(ValueError):
 
 @dataclass(frozen=True)
 class Metric:
-    """A quality figure of the model, with the baseline's figure on the same data when one exists."""
+    """A quality figure of the model, beside the baseline's figure on the same data."""
 
     name: str
     value: float
