@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import (
@@ -33,7 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeEngine
 
 from server.storage.engine import write_transaction
-from server.storage.tables import OutputEntityRecord, utc_now
+from server.storage.tables import OutputEntityRecord, table_of, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def table_name_for(entity_name: str) -> str:
     return TABLE_PREFIX + validate_entity_name(entity_name).lower()
 
 
-def _column_type(series: pd.Series) -> TypeEngine[object]:
+def _column_type(series: pd.Series) -> TypeEngine[Any]:
     dtype = series.dtype
     if pd.api.types.is_bool_dtype(dtype):
         return Boolean()
@@ -127,7 +128,7 @@ def _swap(
     prediction_id: int | None,
     role: str,
 ) -> None:
-    registry = OutputEntityRecord.__table__
+    registry = table_of(OutputEntityRecord)
     with write_transaction(engine) as connection:
         preparer = connection.dialect.identifier_preparer
         if inspect(connection).has_table(table_name):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -141,4 +141,26 @@ class ApiToken(SQLModel, table=True):
     revoked_at: datetime | None = None
 
 
+class Subscription(SQLModel, table=True):
+    """A customer's subscription, renewed every `recurrence_months` until `end_date`."""
+
+    __tablename__ = "subscription"
+
+    subscription_id: str = Field(primary_key=True, max_length=64)
+    source: str = Field(index=True, max_length=64)
+    customer_id: str = Field(index=True, max_length=64)
+    start_date: date
+    # Empty while the subscription is active.
+    end_date: date | None = None
+    recurrence_months: int
+    # Charged once per recurrence, in the currency of the source.
+    recurring_amount: float
+    is_recurring: bool = True
+
+
 metadata = SQLModel.metadata
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """Return the Core table of a SQLModel class, typed for SQLAlchemy Core queries."""
+    return model.__table__  # type: ignore[attr-defined]

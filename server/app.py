@@ -1,0 +1,96 @@
+"""The Starlette application: GraphQL (GraphiQL on GET), the single-page app and health."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from server.graphql.context import Context, build_context
+from server.graphql.db import run_db
+from server.graphql.schema import schema
+from server.prediction.output import drop_stale_staging_tables
+from server.settings import Settings
+from server.storage.engine import make_engine
+from server.storage.migrate import upgrade
+
+logger = logging.getLogger(__name__)
+
+FRONTEND = Path(__file__).resolve().parent.parent / "frontend_stub"
+
+
+class LookaheadGraphQL(GraphQL[Context, None]):
+    """Strawberry's ASGI app with our context: engine, settings and the caller."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
+        self._engine = engine
+        self._settings = settings
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        http_request = request if isinstance(request, Request) else None
+        return await run_db(build_context, self._engine, self._settings, http_request)
+
+
+def prepare_database(engine: Engine) -> None:
+    """Migrate the schema and clear what a process killed mid-run left behind."""
+    upgrade(engine)
+    drop_stale_staging_tables(engine)
+    try:
+        from server.prediction.runner import mark_interrupted_runs
+    except ImportError:  # pragma: no cover - the runner module may be absent in a partial install
+        return
+    mark_interrupted_runs(engine)
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Starlette:
+    """Build the application; migrates the database when it starts serving."""
+    settings = settings or Settings.from_env()
+    engine = engine or make_engine(
+        settings.resolved_database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+    )
+
+    async def health(_request: Request) -> Response:
+        try:
+            await run_db(_ping, engine)
+        except Exception:
+            logger.exception("health check failed")
+            return JSONResponse({"status": "unavailable", "database": "error"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    async def index(_request: Request) -> Response:
+        return FileResponse(FRONTEND / "index.html")
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await run_db(prepare_database, engine)
+        yield
+        engine.dispose()
+
+    graphql_app = LookaheadGraphQL(engine, settings)
+    routes = [
+        Route("/", index),
+        Route("/health", health),
+        Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        Mount("/static", StaticFiles(directory=FRONTEND), name="static"),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.engine = engine
+    app.state.settings = settings
+    return app
+
+
+def _ping(engine: Engine) -> None:
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))

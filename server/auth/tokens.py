@@ -1,0 +1,133 @@
+"""Creating, checking and revoking bearer API tokens.
+
+A token is `lka_` plus 32 random bytes in URL-safe base64. Only its SHA-256 hash is
+stored: the secret is shown once, when it is created. Lookup is by hash, and the
+stored hash is compared again with `hmac.compare_digest` so the check takes the
+same time whatever the input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, insert, select, update
+
+from server.auth.roles import Role
+from server.storage.engine import write_transaction
+from server.storage.tables import ApiToken, table_of, utc_now
+
+TOKEN_PREFIX = "lka_"
+TOKEN_SHAPE = re.compile(r"^lka_[A-Za-z0-9_-]{43}$")
+
+
+class TokenError(ValueError):
+    """Raised when a presented token is malformed, unknown, revoked or expired."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller a valid token stands for."""
+
+    token_id: int
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A newly created token; `secret` exists only here and is never stored."""
+
+    id: int
+    name: str
+    role: Role
+    secret: str
+    expires_at: datetime | None
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(
+    engine: Engine, role: Role, name: str, *, expires_in: timedelta | None = None
+) -> IssuedToken:
+    """Create a token with `role`; the returned secret is the only copy there is."""
+    if not name.strip():
+        raise ValueError("a token needs a non-empty name, such as 'ci-reader'")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires_at = utc_now() + expires_in if expires_in is not None else None
+    table = table_of(ApiToken)
+    with write_transaction(engine) as connection:
+        token_id = connection.execute(
+            insert(table)
+            .values(
+                name=name.strip(),
+                role=role.name,
+                token_hash=hash_secret(secret),
+                prefix=secret[:8],
+                created_at=utc_now(),
+                expires_at=expires_at,
+            )
+            .returning(table.c.id)
+        ).scalar_one()
+    return IssuedToken(token_id, name.strip(), role, secret, expires_at)
+
+
+def authenticate(engine: Engine, secret: str) -> Principal:
+    """Return the principal of `secret`; raise TokenError saying why it is not valid."""
+    if not TOKEN_SHAPE.match(secret):
+        raise TokenError("malformed API token; expected 'Authorization: Bearer lka_...'")
+    presented = hash_secret(secret)
+    table = table_of(ApiToken)
+    with engine.connect() as connection:
+        row = connection.execute(select(table).where(table.c.token_hash == presented)).first()
+    if row is None or not hmac.compare_digest(row.token_hash, presented):
+        raise TokenError("unknown API token; create one with 'lookahead tokens create'")
+    if row.revoked_at is not None:
+        raise TokenError("this API token was revoked; ask an admin for a new one")
+    if row.expires_at is not None and _aware(row.expires_at) <= datetime.now(UTC):
+        raise TokenError("this API token has expired; ask an admin for a new one")
+    return Principal(row.id, row.name, Role[row.role])
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def revoke_token(engine: Engine, token_id: int) -> bool:
+    """Revoke token `token_id`; return False when no active token has that id."""
+    table = table_of(ApiToken)
+    with write_transaction(engine) as connection:
+        result = connection.execute(
+            update(table)
+            .where(table.c.id == token_id, table.c.revoked_at.is_(None))
+            .values(revoked_at=utc_now())
+        )
+    return result.rowcount == 1
+
+
+def revoke_tokens_named(engine: Engine, names: list[str]) -> int:
+    """Revoke every active token whose name is in `names`; return how many."""
+    table = table_of(ApiToken)
+    with write_transaction(engine) as connection:
+        result = connection.execute(
+            update(table)
+            .where(table.c.name.in_(names), table.c.revoked_at.is_(None))
+            .values(revoked_at=utc_now())
+        )
+    return result.rowcount
+
+
+def list_tokens(engine: Engine) -> list[dict[str, object]]:
+    """List tokens without their secrets: id, name, role, prefix and dates."""
+    table = table_of(ApiToken)
+    columns = [table.c[name] for name in ("id", "name", "role", "prefix", "created_at")]
+    columns += [table.c.expires_at, table.c.revoked_at]
+    with engine.connect() as connection:
+        rows = connection.execute(select(*columns).order_by(table.c.id)).mappings().all()
+    return [dict(row) for row in rows]

@@ -1,0 +1,56 @@
+"""The per-request context: database engine, settings and the authenticated caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine
+from starlette.requests import Request
+
+from server.auth.tokens import Principal, TokenError, authenticate
+from server.settings import Settings
+
+
+@dataclass
+class Context:
+    """What resolvers may use; `principal` is None when authentication failed."""
+
+    engine: Engine
+    settings: Settings
+    request: Request | None
+    principal: Principal | None
+    auth_problem: str | None
+
+
+def bearer_secret(request: Request) -> str | None:
+    """Return the token of an `Authorization: Bearer …` header, or None when absent."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return ""
+    return secret.strip()
+
+
+def build_context(engine: Engine, settings: Settings, request: Request | None) -> Context:
+    secret = bearer_secret(request) if request is not None else None
+    if secret is None:
+        return Context(
+            engine,
+            settings,
+            request,
+            None,
+            "missing API token; send 'Authorization: Bearer <token>'",
+        )
+    try:
+        principal = authenticate(engine, secret)
+    except TokenError as error:
+        return Context(engine, settings, request, None, str(error))
+    return Context(engine, settings, request, principal, None)
+
+
+def context_value(info_context: Any) -> Context:
+    assert isinstance(info_context, Context)
+    return info_context

@@ -1,0 +1,39 @@
+"""Enums shared by the schema, mapped from the server's own enums."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import strawberry
+
+from server.segments import operators
+
+strawberry.enum(operators.Operator, description="A comparison a condition applies.")
+strawberry.enum(
+    operators.AttributeType, description="The data type of an attribute, from its live column."
+)
+Operator = operators.Operator
+AttributeType = operators.AttributeType
+
+
+@strawberry.enum(description="The model a prediction trains.")
+class PredictionKind(Enum):
+    TRANSACTIONAL_CHURN = "TRANSACTIONAL_CHURN"
+    SUBSCRIPTION_CHURN = "SUBSCRIPTION_CHURN"
+    CUSTOMER_LIFETIME_VALUE = "CUSTOMER_LIFETIME_VALUE"
+    PRODUCT_RECOMMENDATION = "PRODUCT_RECOMMENDATION"
+
+
+@strawberry.enum(description="Where a prediction is in its life.")
+class PredictionStatus(Enum):
+    DRAFT = "DRAFT"
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+
+
+@strawberry.enum(description="How the conditions of a rule combine.")
+class Combinator(Enum):
+    AND = "AND"
+    OR = "OR"

@@ -1,0 +1,151 @@
+"""The schema: queries, mutations, and the masking of unexpected errors."""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+from strawberry.types import Info
+
+from server.graphql.context import Context
+from server.graphql.db import run_db
+from server.graphql.inputs import InputError, SegmentInput, SegmentPayload
+from server.graphql.pagination import decode_cursor, page_size
+from server.graphql.permissions import IsContributor, IsViewer
+from server.graphql.types import (
+    OutputEntity,
+    Prediction,
+    Segment,
+    SegmentConnection,
+    read_output_entity,
+    read_predictions,
+    read_segment,
+    read_segments,
+)
+from server.segments.rules import InputProblem
+from server.segments.service import SegmentRequest, create_segment
+
+logger = logging.getLogger(__name__)
+
+
+def _context(info: Info) -> Context:
+    context = info.context
+    assert isinstance(context, Context)
+    return context
+
+
+def _parse_id(raw: str) -> int | None:
+    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+
+
+@strawberry.type(description="Reads; every field needs at least the viewer role.")
+class Query:
+    @strawberry.field(description="All predictions, oldest first.", permission_classes=[IsViewer])
+    async def predictions(self, info: Info) -> list[Prediction]:
+        return await run_db(read_predictions, _context(info).engine)
+
+    @strawberry.field(description="One prediction by id.", permission_classes=[IsViewer])
+    async def prediction(self, info: Info, id: strawberry.ID) -> Prediction | None:
+        prediction_id = _parse_id(id)
+        if prediction_id is None:
+            return None
+        found = await run_db(read_predictions, _context(info).engine, prediction_id)
+        return found[0] if found else None
+
+    @strawberry.field(description="One output entity by name.", permission_classes=[IsViewer])
+    async def output_entity(self, info: Info, name: str) -> OutputEntity | None:
+        return await run_db(read_output_entity, _context(info).engine, name)
+
+    @strawberry.field(description="Segments, oldest first.", permission_classes=[IsViewer])
+    async def segments(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> SegmentConnection:
+        context = _context(info)
+        size = page_size(first, context.settings.max_page_size)
+        after_key = decode_cursor("segment", after)
+        after_id = _parse_id(after_key) if after_key is not None else None
+        if after_key is not None and after_id is None:
+            raise GraphQLError("invalid cursor", extensions={"code": "BAD_USER_INPUT"})
+        return await run_db(read_segments, context.engine, size, after_id)
+
+    @strawberry.field(description="One segment by id.", permission_classes=[IsViewer])
+    async def segment(self, info: Info, id: strawberry.ID) -> Segment | None:
+        segment_id = _parse_id(id)
+        if segment_id is None:
+            return None
+        return await run_db(read_segment, _context(info).engine, segment_id)
+
+
+def _not_found(prediction_id: str) -> SegmentPayload:
+    return SegmentPayload(
+        segment=None,
+        errors=[
+            InputError(
+                field="predictionId",
+                code="NOT_FOUND",
+                message=f"no prediction has id {prediction_id[:40]!r}; list them with "
+                "the predictions query",
+            )
+        ],
+    )
+
+
+@strawberry.type(description="Changes; each names the role it needs.")
+class Mutation:
+    @strawberry.mutation(
+        description="Create a segment from attributes of a prediction's output entity.",
+        permission_classes=[IsContributor],
+    )
+    async def create_segment_from_prediction(
+        self, info: Info, prediction_id: strawberry.ID, input: SegmentInput
+    ) -> SegmentPayload:
+        context = _context(info)
+        parsed = _parse_id(prediction_id)
+        found = await run_db(read_predictions, context.engine, parsed) if parsed else []
+        if not found:
+            return _not_found(prediction_id)
+        prediction = found[0]
+        request = SegmentRequest(
+            name=input.name,
+            description=input.description,
+            entity_name=prediction.output_entity_name,
+            rule=input.to_rule(),
+            prediction_id=parsed,
+        )
+        outcome = await run_db(create_segment, context.engine, request)
+        if isinstance(outcome, list):
+            return SegmentPayload(segment=None, errors=[_error(item) for item in outcome])
+        return SegmentPayload(
+            segment=await run_db(read_segment, context.engine, outcome), errors=[]
+        )
+
+
+def _error(problem: InputProblem) -> InputError:
+    return InputError.from_problem(problem)
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    """Mask every error except those raised on purpose for the client to read."""
+    original = error.original_error
+    if original is None:
+        return False
+    if isinstance(original, GraphQLError):
+        return False
+    logger.error("unexpected error in %s", error.path, exc_info=original)
+    return True
+
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    extensions=[
+        partial(
+            MaskErrors,
+            should_mask_error=_should_mask,
+            error_message="internal error; the server log has the details",
+        )
+    ],
+)

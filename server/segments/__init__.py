@@ -1,0 +1,1 @@
+"""Segments: entity introspection, rule validation, compilation to SQL and membership."""
