@@ -1,0 +1,48 @@
+"""Collecting row messages from vectorised checks, keeping the first few of each kind."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pandas as pd
+
+from server.ingestion.errors import MAX_LISTED, IngestionError, RowMessage
+
+Describe = Callable[[int, str], str]
+"""Build the message for one flagged cell from its row number and value."""
+
+
+class RowMessages:
+    """Row messages in row order, at most `MAX_LISTED` of them, with a count of all."""
+
+    def __init__(self) -> None:
+        self._listed: list[RowMessage] = []
+        self.count = 0
+
+    def add(
+        self,
+        flagged: pd.Series,
+        values: pd.Series | None,
+        column: str | None,
+        describe: Describe,
+    ) -> None:
+        """Add a message for each row where the boolean `flagged` is true.
+
+        `values` contains the cells the messages are about. None means each message is
+        about a whole row, and `describe` then receives an empty value.
+        """
+        rows = flagged.index[flagged.to_numpy(dtype=bool)]
+        self.count += len(rows)
+        for row in rows[:MAX_LISTED]:
+            value = None if values is None else str(values[row])
+            message = describe(int(row), value or "")
+            self._listed.append(RowMessage(int(row), column, value, message))
+
+    def listed(self) -> list[RowMessage]:
+        """Return the first `MAX_LISTED` messages by row, and within a row in the order added."""
+        in_row_order = sorted(self._listed, key=lambda message: message.row or 0)
+        return in_row_order[:MAX_LISTED]
+
+    def raise_if_any(self, file_name: str) -> None:
+        if self.count:
+            raise IngestionError(file_name, self.listed(), self.count)
