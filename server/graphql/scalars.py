@@ -6,7 +6,7 @@ from enum import Enum
 
 import strawberry
 
-from server.segments import operators
+from server.segments import definition, operators, service
 
 strawberry.enum(operators.Operator, description="A comparison a condition applies.")
 strawberry.enum(
@@ -37,3 +37,16 @@ class PredictionStatus(Enum):
 class Combinator(Enum):
     AND = "AND"
     OR = "OR"
+
+
+strawberry.enum(
+    definition.SetOperator,
+    description="How a rule combines with the customers chosen by the rules before it.",
+)
+strawberry.enum(
+    service.SegmentKind,
+    description="DYNAMIC segments re-evaluate their rules on refresh; STATIC ones keep "
+    "the members they were created with.",
+)
+SetOperator = definition.SetOperator
+SegmentKind = service.SegmentKind

@@ -12,28 +12,23 @@ from strawberry.types import Info
 
 from server.graphql.context import Context
 from server.graphql.db import run_db
+from server.graphql.entity_types import Attribute, read_attributes
 from server.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
-from server.graphql.scalars import AttributeType, Operator, PredictionKind, PredictionStatus
-from server.segments.introspect import EntityNotFound, reflect_entity
+from server.graphql.scalars import PredictionKind, PredictionStatus, SegmentKind
+from server.segments.introspect import reflect_entity
+from server.segments.lifecycle import segment_kind
 from server.segments.service import member_page
 from server.storage.tables import OutputEntityRecord, table_of
 from server.storage.tables import Prediction as PredictionRow
 from server.storage.tables import Segment as SegmentRow
+from server.storage.tables import SegmentEntity as SegmentEntityRow
+from server.storage.tables import SegmentEvaluation as SegmentEvaluationRow
 
 
 def _context(info: Info) -> Context:
     context = info.context
     assert isinstance(context, Context)
     return context
-
-
-@strawberry.type(description="A column of an entity that conditions can use.")
-class Attribute:
-    name: str = strawberry.field(description="The column name, as conditions must spell it.")
-    data_type: AttributeType = strawberry.field(description="The data type of the live column.")
-    operators: list[Operator] = strawberry.field(
-        description="The operators valid for this data type."
-    )
 
 
 @strawberry.type(description="One row of an output entity.")
@@ -63,15 +58,7 @@ class OutputEntity:
 
     @strawberry.field(description="The live columns, with data types and valid operators.")
     async def attributes(self, info: Info) -> list[Attribute]:
-        engine = _context(info).engine
-        try:
-            entity = await run_db(reflect_entity, engine, self.name)
-        except EntityNotFound:
-            return []
-        return [
-            Attribute(name=item.name, data_type=item.data_type, operators=item.operators)
-            for item in entity.attributes.values()
-        ]
+        return await run_db(read_attributes, _context(info).engine, self.name)
 
     @strawberry.field(description="Rows of the entity ordered by CustomerId.")
     async def rows(
@@ -246,14 +233,33 @@ class Segment:
     id: strawberry.ID
     name: str
     description: str | None
-    entity_name: str = strawberry.field(description="The entity the rule reads.")
-    definition: JSON = strawberry.field(description="The rule, in the shape of SegmentInput.")
+    entity_name: str = strawberry.field(
+        description="The base entity: members are chosen among its customers."
+    )
+    definition: JSON = strawberry.field(
+        description="The rules and kind, in the shape of SegmentInput."
+    )
+    kind: SegmentKind = strawberry.field(description="Whether a refresh re-evaluates the rules.")
     member_count: int = strawberry.field(description="Customers in the segment.")
     created_at: datetime
     last_evaluated_at: datetime = strawberry.field(description="When members were computed.")
     prediction_id: strawberry.ID | None = strawberry.field(
         description="The prediction whose output entity the segment was created from."
     )
+
+    @strawberry.field(description="The entities the rules read, by name.")
+    async def entities(self, info: Info) -> list[str]:
+        return await run_db(read_segment_entities, _context(info).engine, int(self.id))
+
+    @strawberry.field(description="Member counts, one per evaluation, newest first.")
+    async def member_count_history(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> SegmentEvaluationConnection:
+        context = _context(info)
+        size = page_size(first, context.settings.max_page_size)
+        after_key = decode_cursor("evaluation", after)
+        after_id = int(after_key) if after_key is not None and after_key.isdigit() else None
+        return await run_db(read_evaluations, context.engine, int(self.id), size, after_id)
 
     @strawberry.field(description="Members ordered by CustomerId.")
     async def members(
@@ -298,11 +304,68 @@ def segment_from_row(row: Any) -> Segment:
         description=row.description,
         entity_name=row.entity_name,
         definition=row.definition,
+        kind=segment_kind(row.definition),
         member_count=row.member_count,
         created_at=row.created_at,
         last_evaluated_at=row.last_evaluated_at,
         prediction_id=strawberry.ID(str(row.prediction_id)) if row.prediction_id else None,
     )
+
+
+@strawberry.type(description="One evaluation of a segment's rules.")
+class SegmentEvaluation:
+    evaluated_at: datetime = strawberry.field(description="When the rules were evaluated.")
+    member_count: int = strawberry.field(description="Members the evaluation found.")
+
+
+@strawberry.type(description="An edge of a segment evaluation connection.")
+class SegmentEvaluationEdge:
+    cursor: str
+    node: SegmentEvaluation
+
+
+@strawberry.type(description="A page of segment evaluations.")
+class SegmentEvaluationConnection:
+    edges: list[SegmentEvaluationEdge]
+    page_info: PageInfo
+
+
+def read_evaluations(
+    engine: Engine, segment_id: int, size: int, after: int | None
+) -> SegmentEvaluationConnection:
+    table = table_of(SegmentEvaluationRow)
+    query = (
+        select(table)
+        .where(table.c.segment_id == segment_id)
+        .order_by(table.c.id.desc())
+        .limit(size + 1)
+    )
+    if after is not None:
+        query = query.where(table.c.id < after)
+    with engine.connect() as connection:
+        rows = connection.execute(query).all()
+    edges = [
+        SegmentEvaluationEdge(
+            cursor=encode_cursor("evaluation", str(row.id)),
+            node=SegmentEvaluation(evaluated_at=row.evaluated_at, member_count=row.member_count),
+        )
+        for row in rows[:size]
+    ]
+    end = edges[-1].cursor if edges else None
+    return SegmentEvaluationConnection(
+        edges=edges, page_info=PageInfo(has_next_page=len(rows) > size, end_cursor=end)
+    )
+
+
+def read_segment_entities(engine: Engine, segment_id: int) -> list[str]:
+    table = table_of(SegmentEntityRow)
+    query = (
+        select(table.c.entity_name)
+        .where(table.c.segment_id == segment_id)
+        .order_by(table.c.entity_name)
+    )
+    with engine.connect() as connection:
+        return list(connection.execute(query).scalars())
 
 
 @strawberry.type(description="An edge of a segment connection.")

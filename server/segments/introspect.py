@@ -1,8 +1,9 @@
 """Discovering an entity's attributes from its live table.
 
-Attribute names and types come only from the database's own catalog, so a rule can
-reference nothing but columns that exist; these are the only identifiers that ever
-reach compiled SQL.
+Attribute names and types come only from the database's own catalog (or, for the
+built-in customer profile, from the fixed `customer` table), so a rule can reference
+nothing but columns that exist; these are the only identifiers that ever reach
+compiled SQL.
 """
 
 from __future__ import annotations
@@ -26,10 +27,24 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.exc import NoSuchTableError
+from sqlalchemy.sql import FromClause
 from sqlalchemy.types import TypeEngine
 
 from server.segments.operators import OPERATORS_BY_TYPE, AttributeType, Operator
-from server.storage.tables import OutputEntityRecord, table_of
+from server.storage.tables import Customer, OutputEntityRecord, table_of
+
+# The customer profile is an entity of its own: the `customer` table, with its
+# snake_case columns exposed under the attribute names of every other entity.
+PROFILE_ENTITY = "CustomerProfile"
+PROFILE_COLUMNS = {
+    "CustomerId": "customer_id",
+    "Source": "source",
+    "Segment": "segment",
+    "Country": "country",
+    "City": "city",
+    "State": "state",
+    "Region": "region",
+}
 
 
 class EntityNotFound(LookupError):
@@ -50,11 +65,16 @@ class Attribute:
 
 @dataclass(frozen=True)
 class Entity:
-    """A registered entity and its reflected table."""
+    """An entity: its name, a selectable whose columns are named as its attributes, and role.
+
+    `table` is the reflected table of a registered entity, or for the customer profile a
+    subquery over `customer` that renames its columns.
+    """
 
     name: str
-    table: Table
+    table: FromClause
     attributes: dict[str, Attribute]
+    role: str = "output"
 
     @property
     def attribute_names(self) -> list[str]:
@@ -76,15 +96,40 @@ def attribute_type(column_type: TypeEngine[object]) -> AttributeType | None:
     return None
 
 
-def reflect_entity(bind: Engine | Connection, entity_name: str) -> Entity:
-    """Reflect the live table of `entity_name`; raise EntityNotFound when there is none."""
+def profile_entity() -> Entity:
+    """Return the customer profile as an entity, one row per customer."""
+    customer = table_of(Customer)
+    renamed = select(
+        *[customer.c[column].label(name) for name, column in PROFILE_COLUMNS.items()]
+    ).subquery(PROFILE_ENTITY)
+    attributes = {name: Attribute(name, AttributeType.STRING) for name in PROFILE_COLUMNS}
+    return Entity(PROFILE_ENTITY, renamed, attributes, role="profile")
+
+
+def list_entity_names(bind: Engine | Connection) -> list[str]:
+    """Return the names of every entity a segment can read, the customer profile first."""
     registry = table_of(OutputEntityRecord)
     with _connect(bind) as connection:
-        table_name = connection.execute(
-            select(registry.c.table_name).where(registry.c.name == entity_name)
-        ).scalar_one_or_none()
-        if table_name is None:
+        names = connection.execute(select(registry.c.name).order_by(registry.c.name)).scalars()
+        return [PROFILE_ENTITY, *[name for name in names if name != PROFILE_ENTITY]]
+
+
+def reflect_entity(bind: Engine | Connection, entity_name: str) -> Entity:
+    """Reflect the live table of `entity_name`; raise EntityNotFound when there is none.
+
+    The built-in customer profile takes precedence over a registered entity of the
+    same name.
+    """
+    if entity_name == PROFILE_ENTITY:
+        return profile_entity()
+    registry = table_of(OutputEntityRecord)
+    with _connect(bind) as connection:
+        found = connection.execute(
+            select(registry.c.table_name, registry.c.role).where(registry.c.name == entity_name)
+        ).first()
+        if found is None:
             raise EntityNotFound(f"entity {entity_name!r} does not exist")
+        table_name, role = found
         try:
             table = Table(table_name, MetaData(), autoload_with=connection)
         except NoSuchTableError:
@@ -95,7 +140,24 @@ def reflect_entity(bind: Engine | Connection, entity_name: str) -> Entity:
         data_type = attribute_type(column.type)
         if data_type is not None:
             attributes[column.name] = Attribute(column.name, data_type)
-    return Entity(entity_name, table, attributes)
+    return Entity(entity_name, table, attributes, role=role)
+
+
+class EntityCatalog:
+    """The entities readable on one connection, reflected once each on first use."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self._entities: dict[str, Entity] = {}
+
+    def get(self, name: str) -> Entity:
+        """Return entity `name`; raise EntityNotFound when there is none."""
+        if name not in self._entities:
+            self._entities[name] = reflect_entity(self.connection, name)
+        return self._entities[name]
+
+    def names(self) -> list[str]:
+        return list_entity_names(self.connection)
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""Segment rules: conditions on attributes, checked and coerced against an entity.
+"""Segment conditions: attribute, operator and values, checked and coerced against an entity.
 
 Validation never raises for a user's mistake: it returns a list of `InputProblem`s,
 each with a field path such as `conditions.0.value`, so every problem in a request is
@@ -26,6 +26,9 @@ from server.segments.operators import (
 MAX_CONDITIONS = 50
 MAX_LIST_VALUES = 1000
 MAX_STRING_LENGTH = 1000
+# Both SQLite and PostgreSQL store integers in 64 bits; a larger bound value would
+# overflow the driver instead of comparing.
+MAX_INTEGER = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ class Condition:
     value: Any = None
     values: list[Any] | None = None
     case_insensitive: bool = False
+    # None means the segment's base entity, usually the prediction's output entity.
+    entity: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,7 @@ class CheckedCondition:
     operator: Operator
     values: tuple[Any, ...] = ()
     case_insensitive: bool = False
+    entity: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,50 +72,10 @@ class Rule:
     conditions: list[Condition] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class CheckedRule:
-    combinator: str
-    conditions: list[CheckedCondition]
-
-
-def check_rule(rule: Rule, entity: Entity) -> tuple[CheckedRule | None, list[InputProblem]]:
-    """Check `rule` against `entity`; return the checked rule or the problems found."""
-    problems: list[InputProblem] = []
-    if rule.combinator not in {"AND", "OR"}:
-        problems.append(
-            InputProblem(
-                "combinator", "INVALID", f"unknown combinator {rule.combinator!r}; valid: AND, OR"
-            )
-        )
-    if not rule.conditions:
-        problems.append(
-            InputProblem("conditions", "REQUIRED", "a segment needs at least one condition")
-        )
-    if len(rule.conditions) > MAX_CONDITIONS:
-        problems.append(
-            InputProblem(
-                "conditions",
-                "TOO_MANY",
-                f"{len(rule.conditions)} conditions given; at most {MAX_CONDITIONS} are allowed",
-            )
-        )
-        return None, problems
-
-    checked: list[CheckedCondition] = []
-    for index, condition in enumerate(rule.conditions):
-        result = check_condition(condition, entity, f"conditions.{index}")
-        if isinstance(result, CheckedCondition):
-            checked.append(result)
-        else:
-            problems.extend(result)
-    if problems:
-        return None, problems
-    return CheckedRule(rule.combinator, checked), []
-
-
 def check_condition(
     condition: Condition, entity: Entity, path: str
 ) -> CheckedCondition | list[InputProblem]:
+    """Check one condition against `entity`; return it checked and coerced, or its problems."""
     attribute = entity.attributes.get(condition.attribute)
     if attribute is None:
         valid = ", ".join(entity.attribute_names)
@@ -143,7 +109,9 @@ def check_condition(
     values = _check_values(condition, attribute, path)
     if isinstance(values, InputProblem):
         return [values]
-    return CheckedCondition(attribute, condition.operator, values, condition.case_insensitive)
+    return CheckedCondition(
+        attribute, condition.operator, values, condition.case_insensitive, entity.name
+    )
 
 
 def _check_values(
@@ -238,6 +206,10 @@ def coerce_value(raw: Any, attribute: Attribute, path: str) -> Any:
     if data_type is AttributeType.NUMBER:
         if isinstance(raw, bool) or not isinstance(raw, int | float) or not math.isfinite(raw):
             return problem
+        if isinstance(raw, int) and abs(raw) > MAX_INTEGER:
+            return InputProblem(
+                path, "OUT_OF_RANGE", f"{attribute.name} values must lie within ±{MAX_INTEGER}"
+            )
         return raw
     if data_type is AttributeType.STRING:
         if not isinstance(raw, str):
@@ -246,6 +218,9 @@ def coerce_value(raw: Any, attribute: Attribute, path: str) -> Any:
             return InputProblem(
                 path, "TOO_LONG", f"text values are limited to {MAX_STRING_LENGTH} characters"
             )
+        if "\x00" in raw:
+            # PostgreSQL text cannot contain NUL, so such a value could never match.
+            return InputProblem(path, "INVALID_VALUE", "text values may not contain NUL characters")
         return raw
     if data_type is AttributeType.BOOLEAN:
         return raw if isinstance(raw, bool) else problem

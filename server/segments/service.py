@@ -1,42 +1,74 @@
-"""Creating segments and reading their members.
+"""Creating segments, evaluating their rules into members, and reading members.
 
 Saving a segment is one write transaction: the segment row, then one
-`INSERT … SELECT` of its members from the compiled rule, so no customer row passes
-through Python and a failure leaves nothing behind.
+`INSERT … SELECT` of its members from the compiled definition, so no customer row
+passes through Python and a failure leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, literal, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
-from server.segments.compiler import compile_members
-from server.segments.introspect import EntityNotFound, reflect_entity
-from server.segments.rules import InputProblem, Rule, check_rule
+from server.segments.compiler import CUSTOMER_ID, compile_members
+from server.segments.definition import (
+    CheckedDefinition,
+    Definition,
+    check_definition,
+    definition_to_json,
+)
+from server.segments.introspect import Entity, EntityCatalog, EntityNotFound
+from server.segments.rules import InputProblem
 from server.storage.engine import write_transaction
-from server.storage.tables import Customer, Segment, SegmentMember, table_of, utc_now
+from server.storage.tables import (
+    Customer,
+    Segment,
+    SegmentEntity,
+    SegmentEvaluation,
+    SegmentMember,
+    table_of,
+    utc_now,
+)
 
 logger = logging.getLogger(__name__)
 
 MAX_NAME_LENGTH = 128
 
 
+class SegmentKind(Enum):
+    """Whether a refresh re-evaluates the rules (DYNAMIC) or members stay as created (STATIC)."""
+
+    DYNAMIC = "DYNAMIC"
+    STATIC = "STATIC"
+
+
 @dataclass(frozen=True)
 class SegmentRequest:
-    """What a user asks for when creating a segment from an entity."""
+    """What a user asks for when creating or replacing a segment.
+
+    `entity_name` is the base entity, whose customers the rules choose from;
+    `base_field` is the input field to blame when that entity does not exist.
+    """
 
     name: str
     description: str | None
     entity_name: str
-    rule: Rule
+    definition: Definition
     prediction_id: int | None = None
+    kind: SegmentKind = SegmentKind.DYNAMIC
+    base_field: str = "predictionId"
 
 
-def check_name(connection: Connection, name: str) -> list[InputProblem]:
+def check_name(
+    connection: Connection, name: str, except_id: int | None = None
+) -> list[InputProblem]:
+    """Check that `name` is usable and not taken by a segment other than `except_id`."""
     stripped = name.strip()
     if not stripped:
         return [InputProblem("name", "REQUIRED", "a segment needs a non-empty name")]
@@ -47,18 +79,43 @@ def check_name(connection: Connection, name: str) -> list[InputProblem]:
             )
         ]
     table = table_of(Segment)
-    taken = connection.execute(
-        select(table.c.id).where(func.lower(table.c.name) == stripped.lower())
-    ).first()
-    if taken is not None:
-        return [
-            InputProblem(
-                "name",
-                "DUPLICATE_NAME",
-                f"a segment named {stripped!r} exists; choose another name",
-            )
-        ]
+    query = select(table.c.id).where(func.lower(table.c.name) == stripped.lower())
+    if except_id is not None:
+        query = query.where(table.c.id != except_id)
+    if connection.execute(query).first() is not None:
+        return [_duplicate(stripped)]
     return []
+
+
+def _duplicate(name: str) -> InputProblem:
+    return InputProblem(
+        "name", "DUPLICATE_NAME", f"a segment named {name!r} exists; choose another name"
+    )
+
+
+def check_request_rules(
+    connection: Connection, entity_name: str, definition: Definition, base_field: str
+) -> tuple[Entity, CheckedDefinition] | list[InputProblem]:
+    """Resolve the base entity and check the definition against every entity it names."""
+    catalog = EntityCatalog(connection)
+    try:
+        base = catalog.get(entity_name)
+    except EntityNotFound as error:
+        if base_field == "predictionId":
+            return [
+                InputProblem(base_field, "NO_OUTPUT_ENTITY", f"{error}; run the prediction first")
+            ]
+        valid = ", ".join(catalog.names())
+        return [InputProblem(base_field, "UNKNOWN_ENTITY", f"{error}; valid: {valid}")]
+    checked, problems = check_definition(definition, base, catalog)
+    if checked is None:
+        return problems
+    return base, checked
+
+
+def stored_definition(request: SegmentRequest) -> dict[str, Any]:
+    """Return the JSON stored in `segment.definition`: the rules and the segment kind."""
+    return {**definition_to_json(request.definition), "kind": request.kind.value}
 
 
 def create_segment(engine: Engine, request: SegmentRequest) -> int | list[InputProblem]:
@@ -70,28 +127,19 @@ def create_segment(engine: Engine, request: SegmentRequest) -> int | list[InputP
             return _create(connection, request)
     except IntegrityError:
         # Another request took the name between our check and our insert.
-        return [
-            InputProblem(
-                "name",
-                "DUPLICATE_NAME",
-                f"a segment named {request.name.strip()!r} exists; choose another name",
-            )
-        ]
+        return [_duplicate(request.name.strip())]
 
 
 def _create(connection: Connection, request: SegmentRequest) -> int | list[InputProblem]:
     problems = check_name(connection, request.name)
-    try:
-        entity = reflect_entity(connection, request.entity_name)
-    except EntityNotFound as error:
-        return [
-            *problems,
-            InputProblem("predictionId", "NO_OUTPUT_ENTITY", f"{error}; run the prediction first"),
-        ]
-    checked, rule_problems = check_rule(request.rule, entity)
-    problems += rule_problems
-    if problems or checked is None:
+    checked = check_request_rules(
+        connection, request.entity_name, request.definition, request.base_field
+    )
+    if isinstance(checked, list):
+        return problems + checked
+    if problems:
         return problems
+    base, definition = checked
 
     now = utc_now()
     segments = table_of(Segment)
@@ -101,50 +149,85 @@ def _create(connection: Connection, request: SegmentRequest) -> int | list[Input
             name=request.name.strip(),
             description=request.description,
             prediction_id=request.prediction_id,
-            entity_name=entity.name,
-            definition=rule_definition(request.rule),
+            entity_name=base.name,
+            definition=stored_definition(request),
             member_count=0,
             created_at=now,
             last_evaluated_at=now,
         )
         .returning(segments.c.id)
     ).scalar_one()
-
-    members = compile_members(entity, checked, now.replace(tzinfo=None)).subquery("members")
-    member_table = table_of(SegmentMember)
-    connection.execute(
-        insert(member_table).from_select(
-            ["segment_id", "customer_id"],
-            select(literal(segment_id), members.c.CustomerId).where(
-                members.c.CustomerId.is_not(None)
-            ),
-        )
-    )
-    count = connection.execute(
-        select(func.count()).where(member_table.c.segment_id == segment_id)
-    ).scalar_one()
-    connection.execute(
-        update(segments).where(segments.c.id == segment_id).values(member_count=count)
-    )
-    logger.info("segment %s created on entity %s with %s members", segment_id, entity.name, count)
+    count = evaluate(connection, int(segment_id), base, definition, now)
+    logger.info("segment %s created on entity %s with %s members", segment_id, base.name, count)
     return int(segment_id)
 
 
-def rule_definition(rule: Rule) -> dict[str, Any]:
-    """The rule as stored JSON, in the same shape as the GraphQL input."""
-    return {
-        "combinator": rule.combinator,
-        "conditions": [
-            {
-                "attribute": condition.attribute,
-                "operator": condition.operator.value,
-                "value": condition.value,
-                "values": condition.values,
-                "caseInsensitive": condition.case_insensitive,
-            }
-            for condition in rule.conditions
-        ],
-    }
+def evaluate(
+    connection: Connection,
+    segment_id: int,
+    base: Entity,
+    definition: CheckedDefinition,
+    now: datetime,
+) -> int:
+    """Replace the members of a segment by evaluating `definition`; return the member count.
+
+    Also records the entities the definition reads and one point of member-count
+    history, all on `connection`, which must be inside a write transaction.
+    """
+    member_table = table_of(SegmentMember)
+    connection.execute(delete(member_table).where(member_table.c.segment_id == segment_id))
+    members = compile_members(definition, base, now.replace(tzinfo=None)).subquery("members")
+    connection.execute(
+        insert(member_table).from_select(
+            ["segment_id", "customer_id"],
+            select(literal(segment_id), members.c[CUSTOMER_ID]),
+        )
+    )
+    count = int(
+        connection.execute(
+            select(func.count()).where(member_table.c.segment_id == segment_id)
+        ).scalar_one()
+    )
+
+    segments = table_of(Segment)
+    connection.execute(
+        update(segments)
+        .where(segments.c.id == segment_id)
+        .values(member_count=count, last_evaluated_at=now)
+    )
+    _record_entities(connection, segment_id, definition.entity_names)
+    connection.execute(
+        insert(table_of(SegmentEvaluation)).values(
+            segment_id=segment_id, evaluated_at=now, member_count=count
+        )
+    )
+    return count
+
+
+def _record_entities(connection: Connection, segment_id: int, names: list[str]) -> None:
+    table = table_of(SegmentEntity)
+    connection.execute(delete(table).where(table.c.segment_id == segment_id))
+    connection.execute(
+        insert(table), [{"segment_id": segment_id, "entity_name": name} for name in names]
+    )
+
+
+def segments_reading(engine: Engine, entity_name: str) -> list[str]:
+    """Return the names of the segments whose rules read `entity_name`, sorted.
+
+    A caller about to delete an entity (or the prediction that writes it) rejects the
+    deletion while this list is not empty, and names these segments in its message.
+    """
+    segments = table_of(Segment)
+    reads = table_of(SegmentEntity)
+    query = (
+        select(segments.c.name)
+        .join(reads, reads.c.segment_id == segments.c.id)
+        .where(reads.c.entity_name == entity_name)
+        .order_by(segments.c.name)
+    )
+    with engine.connect() as connection:
+        return list(connection.execute(query).scalars())
 
 
 @dataclass(frozen=True)
