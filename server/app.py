@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
@@ -21,6 +21,8 @@ from server.graphql.context import Context, build_context
 from server.graphql.db import run_db
 from server.graphql.schema import schema
 from server.prediction.output import drop_stale_staging_tables
+from server.security.middleware import security_middleware
+from server.segments.export import segment_members_csv
 from server.settings import Settings
 from server.storage.engine import make_engine
 from server.storage.migrate import upgrade
@@ -28,6 +30,18 @@ from server.storage.migrate import upgrade
 logger = logging.getLogger(__name__)
 
 FRONTEND = Path(__file__).resolve().parent.parent / "frontend_stub"
+NODE_MODULES = FRONTEND / "node_modules"
+
+# GraphiQL 3's ready bundle and the React 18 UMD builds it runs on, installed by
+# `npm ci` in frontend_stub/ and served at /vendor/<name> so no page needs a CDN.
+VENDOR_FILES = {
+    "react.production.min.js": NODE_MODULES / "react/umd/react.production.min.js",
+    "react-dom.production.min.js": NODE_MODULES / "react-dom/umd/react-dom.production.min.js",
+    "graphiql.min.js": NODE_MODULES / "graphiql/graphiql.min.js",
+    "graphiql.min.js.map": NODE_MODULES / "graphiql/graphiql.min.js.map",
+    "graphiql.min.css": NODE_MODULES / "graphiql/graphiql.min.css",
+    "graphiql.min.css.map": NODE_MODULES / "graphiql/graphiql.min.css.map",
+}
 
 
 class LookaheadGraphQL(GraphQL[Context, None]):
@@ -41,6 +55,12 @@ class LookaheadGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         http_request = request if isinstance(request, Request) else None
         return await run_db(build_context, self._engine, self._settings, http_request)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Serve our GraphiQL page on local assets in place of Strawberry's CDN page."""
+        installed = all(path.is_file() for path in VENDOR_FILES.values())
+        page = "graphiql.html" if installed else "graphiql-missing.html"
+        return FileResponse(FRONTEND / page)
 
 
 def prepare_database(engine: Engine) -> None:
@@ -72,6 +92,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     async def index(_request: Request) -> Response:
         return FileResponse(FRONTEND / "index.html")
 
+    async def vendor(request: Request) -> Response:
+        path = VENDOR_FILES.get(request.path_params["name"])
+        if path is None or not path.is_file():
+            return PlainTextResponse(
+                "not found; install the browser assets with 'npm ci --prefix frontend_stub'",
+                status_code=404,
+            )
+        return FileResponse(path)
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await run_db(prepare_database, engine)
@@ -83,9 +112,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         Route("/", index),
         Route("/health", health),
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        Route("/vendor/{name}", vendor),
+        Route("/segments/{segment_id}/members.csv", segment_members_csv),
         Mount("/static", StaticFiles(directory=FRONTEND), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=security_middleware(settings))
     app.state.engine = engine
     app.state.settings = settings
     return app

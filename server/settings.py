@@ -21,6 +21,32 @@ def _int_env(name: str, default: int) -> int:
         ) from None
 
 
+def _float_env(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a number; unset it or give seconds") from None
+
+
+def _flag_env(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() not in {"0", "false", "no", "off"}
+
+
+def _origins_env(name: str) -> tuple[str, ...]:
+    """Parse a comma-separated list of origins such as `https://app.example.com`."""
+    origins = tuple(item.strip().rstrip("/") for item in os.environ.get(name, "").split(","))
+    origins = tuple(item for item in origins if item)
+    if "*" in origins:
+        raise ValueError(f"{name} may not contain '*'; list each allowed origin explicitly")
+    return origins
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime settings; `from_env` is the only place that reads the environment."""
@@ -32,6 +58,16 @@ class Settings:
     max_page_size: int = 100
     sqlite_busy_timeout_ms: int = 30_000
     graphiql: bool = True
+    introspection: bool = True
+    max_query_depth: int = 10
+    max_aliases: int = 30
+    max_query_tokens: int = 2000
+    max_body_bytes: int = 1024 * 1024
+    # A token bucket per API token (or per client address without one); 0 disables it.
+    rate_limit_per_minute: int = 600
+    rate_limit_burst: int = 60
+    request_timeout_seconds: float = 30.0
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def resolved_database_url(self) -> str:
@@ -50,4 +86,13 @@ class Settings:
             max_page_size=_int_env("LOOKAHEAD_MAX_PAGE_SIZE", 100),
             sqlite_busy_timeout_ms=_int_env("LOOKAHEAD_SQLITE_BUSY_TIMEOUT_MS", 30_000),
             graphiql=os.environ.get("LOOKAHEAD_GRAPHIQL", "1") not in {"0", "false", "no"},
+            introspection=_flag_env("LOOKAHEAD_INTROSPECTION", True),
+            max_query_depth=_int_env("LOOKAHEAD_MAX_QUERY_DEPTH", 10),
+            max_aliases=_int_env("LOOKAHEAD_MAX_ALIASES", 30),
+            max_query_tokens=_int_env("LOOKAHEAD_MAX_QUERY_TOKENS", 2000),
+            max_body_bytes=_int_env("LOOKAHEAD_MAX_BODY_BYTES", 1024 * 1024),
+            rate_limit_per_minute=_int_env("LOOKAHEAD_RATE_LIMIT_PER_MINUTE", 600),
+            rate_limit_burst=_int_env("LOOKAHEAD_RATE_LIMIT_BURST", 60),
+            request_timeout_seconds=_float_env("LOOKAHEAD_REQUEST_TIMEOUT_SECONDS", 30.0),
+            cors_origins=_origins_env("LOOKAHEAD_CORS_ORIGINS"),
         )

@@ -18,11 +18,13 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, insert, select, update
 
 from server.auth.roles import Role
+from server.security.audit import AuditAction, AuditTarget, record_audit
 from server.storage.engine import write_transaction
 from server.storage.tables import ApiToken, table_of, utc_now
 
 TOKEN_PREFIX = "lka_"
 TOKEN_SHAPE = re.compile(r"^lka_[A-Za-z0-9_-]{43}$")
+MAX_NAME_LENGTH = 128
 
 
 class TokenError(ValueError):
@@ -54,11 +56,21 @@ def hash_secret(secret: str) -> str:
 
 
 def create_token(
-    engine: Engine, role: Role, name: str, *, expires_in: timedelta | None = None
+    engine: Engine,
+    role: Role,
+    name: str,
+    *,
+    expires_in: timedelta | None = None,
+    actor: Principal | None = None,
 ) -> IssuedToken:
-    """Create a token with `role`; the returned secret is the only copy there is."""
+    """Create a token with `role`; the returned secret is the only copy there is.
+
+    `actor` is the caller recorded in the audit log; None stands for a local command.
+    """
     if not name.strip():
         raise ValueError("a token needs a non-empty name, such as 'ci-reader'")
+    if len(name.strip()) > MAX_NAME_LENGTH:
+        raise ValueError(f"token names are limited to {MAX_NAME_LENGTH} characters")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires_at = utc_now() + expires_in if expires_in is not None else None
     table = table_of(ApiToken)
@@ -75,7 +87,13 @@ def create_token(
             )
             .returning(table.c.id)
         ).scalar_one()
+        details = {"name": name.strip(), "role": role.name, "expiresAt": _iso(expires_at)}
+        record_audit(connection, actor, AuditAction.CREATE, AuditTarget.TOKEN, token_id, details)
     return IssuedToken(token_id, name.strip(), role, secret, expires_at)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 def authenticate(engine: Engine, secret: str) -> Principal:
@@ -99,7 +117,7 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def revoke_token(engine: Engine, token_id: int) -> bool:
+def revoke_token(engine: Engine, token_id: int, *, actor: Principal | None = None) -> bool:
     """Revoke token `token_id`; return False when no active token has that id."""
     table = table_of(ApiToken)
     with write_transaction(engine) as connection:
@@ -108,6 +126,8 @@ def revoke_token(engine: Engine, token_id: int) -> bool:
             .where(table.c.id == token_id, table.c.revoked_at.is_(None))
             .values(revoked_at=utc_now())
         )
+        if result.rowcount == 1:
+            record_audit(connection, actor, AuditAction.REVOKE, AuditTarget.TOKEN, token_id)
     return result.rowcount == 1
 
 
@@ -115,12 +135,16 @@ def revoke_tokens_named(engine: Engine, names: list[str]) -> int:
     """Revoke every active token whose name is in `names`; return how many."""
     table = table_of(ApiToken)
     with write_transaction(engine) as connection:
-        result = connection.execute(
+        revoked = connection.execute(
             update(table)
             .where(table.c.name.in_(names), table.c.revoked_at.is_(None))
             .values(revoked_at=utc_now())
-        )
-    return result.rowcount
+            .returning(table.c.id)
+        ).scalars()
+        token_ids = list(revoked)
+        for token_id in token_ids:
+            record_audit(connection, None, AuditAction.REVOKE, AuditTarget.TOKEN, token_id)
+    return len(token_ids)
 
 
 def list_tokens(engine: Engine) -> list[dict[str, object]]:

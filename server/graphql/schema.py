@@ -10,11 +10,15 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.types import Info
 
+from server.graphql.audit import AuditQueries
 from server.graphql.context import Context
 from server.graphql.db import run_db
 from server.graphql.inputs import InputError, SegmentInput, SegmentPayload
 from server.graphql.pagination import decode_cursor, page_size
 from server.graphql.permissions import IsContributor, IsViewer
+from server.graphql.segment_operations import SegmentMutations, SegmentQueries, segment_request
+from server.graphql.tokens import TokenMutations, TokenQueries
+from server.graphql.uploads import UploadMutations
 from server.graphql.types import (
     OutputEntity,
     Prediction,
@@ -25,8 +29,12 @@ from server.graphql.types import (
     read_segment,
     read_segments,
 )
+from server.graphql.viewer import Viewer, resolve_viewer
+from server.security.audit import AuditAction, AuditTarget, record_audit_separately
+from server.security.limits import RequestLimits
+from server.security.suggestions import HideSuggestions
 from server.segments.rules import InputProblem
-from server.segments.service import SegmentRequest, create_segment
+from server.segments.service import create_segment
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +50,13 @@ def _parse_id(raw: str) -> int | None:
 
 
 @strawberry.type(description="Reads; every field needs at least the viewer role.")
-class Query:
+class Query(TokenQueries, AuditQueries, SegmentQueries):
+    viewer: Viewer = strawberry.field(
+        resolver=resolve_viewer,
+        description="The caller behind the API token, with its role.",
+        permission_classes=[IsViewer],
+    )
+
     @strawberry.field(description="All predictions, oldest first.", permission_classes=[IsViewer])
     async def predictions(self, info: Info) -> list[Prediction]:
         return await run_db(read_predictions, _context(info).engine)
@@ -94,7 +108,7 @@ def _not_found(prediction_id: str) -> SegmentPayload:
 
 
 @strawberry.type(description="Changes; each names the role it needs.")
-class Mutation:
+class Mutation(TokenMutations, SegmentMutations, UploadMutations):
     @strawberry.mutation(
         description="Create a segment from attributes of a prediction's output entity.",
         permission_classes=[IsContributor],
@@ -108,16 +122,23 @@ class Mutation:
         if not found:
             return _not_found(prediction_id)
         prediction = found[0]
-        request = SegmentRequest(
-            name=input.name,
-            description=input.description,
-            entity_name=prediction.output_entity_name,
-            rule=input.to_rule(),
-            prediction_id=parsed,
-        )
+        request = segment_request(input, prediction.output_entity_name, parsed)
+        if isinstance(request, InputProblem):
+            return SegmentPayload(segment=None, errors=[_error(request)])
         outcome = await run_db(create_segment, context.engine, request)
         if isinstance(outcome, list):
             return SegmentPayload(segment=None, errors=[_error(item) for item in outcome])
+        # NOTE: recorded after the segment's own transaction committed, because
+        # create_segment owns that transaction; a crash in between loses the event.
+        await run_db(
+            record_audit_separately,
+            context.engine,
+            context.principal,
+            AuditAction.CREATE,
+            AuditTarget.SEGMENT,
+            outcome,
+            {"name": input.name.strip(), "predictionId": str(parsed)},
+        )
         return SegmentPayload(
             segment=await run_db(read_segment, context.engine, outcome), errors=[]
         )
@@ -142,10 +163,12 @@ schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     extensions=[
+        RequestLimits,
+        HideSuggestions,
         partial(
             MaskErrors,
             should_mask_error=_should_mask,
             error_message="internal error; the server log has the details",
-        )
+        ),
     ],
 )

@@ -1,0 +1,1 @@
+"""Request limits, CORS and CSRF rules, rate limiting and the audit log."""

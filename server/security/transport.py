@@ -1,0 +1,98 @@
+"""HTTP rules for /graphql that stop cross-site request forgery.
+
+A browser sends a cross-site form or image request without custom headers and
+only with a "simple" content type. So mutations run only over POST, a POST body
+must be `application/json` (which a form cannot send without a CORS preflight),
+and a GET query must carry the `Authorization: Bearer` header.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from server.security.errors import send_error
+
+GRAPHQL_PATH = "/graphql"
+
+# Media types a POST to /graphql may use. Multipart file uploads would be added
+# here together with Strawberry's `multipart_uploads_enabled` on the GraphQL view.
+ALLOWED_POST_TYPES = frozenset({"application/json"})
+
+
+class GraphQLTransportRules:
+    """Reject GraphQL requests that a cross-site page could forge, before they run."""
+
+    def __init__(self, app: ASGIApp, max_query_tokens: int) -> None:
+        self.app = app
+        self.max_query_tokens = max_query_tokens
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != GRAPHQL_PATH:
+            await self.app(scope, receive, send)
+            return
+
+        headers = Headers(scope=scope)
+        if scope["method"] == "POST":
+            media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+            if media_type not in ALLOWED_POST_TYPES:
+                shown = media_type or "none"
+                await send_error(
+                    scope,
+                    receive,
+                    send,
+                    status=415,
+                    code="UNSUPPORTED_MEDIA_TYPE",
+                    message=f"unsupported content type {shown!r}; send the request body "
+                    "as application/json",
+                )
+                return
+        elif scope["method"] == "GET":
+            params = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            query = params.get("query", [None])[0]
+            if query is not None and self._changes_state(query, params):
+                await send_error(
+                    scope,
+                    receive,
+                    send,
+                    status=405,
+                    code="METHOD_NOT_ALLOWED",
+                    message="mutations must be sent with POST, not GET",
+                    headers={"Allow": "POST"},
+                )
+                return
+            if query is not None and "authorization" not in headers:
+                await send_error(
+                    scope,
+                    receive,
+                    send,
+                    status=401,
+                    code="UNAUTHENTICATED",
+                    message="GET queries need the 'Authorization: Bearer <token>' header",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+                return
+
+        await self.app(scope, receive, send)
+
+    def _changes_state(self, query: str, params: dict[str, list[str]]) -> bool:
+        """Return True when the operation a GET would run is a mutation or subscription."""
+        try:
+            document = parse(query, max_tokens=self.max_query_tokens)
+        except GraphQLError:
+            # The GraphQL view reports the syntax error; nothing can run.
+            return False
+        name = params.get("operationName", [None])[0]
+        operations = [
+            definition
+            for definition in document.definitions
+            if isinstance(definition, OperationDefinitionNode)
+        ]
+        if name:
+            operations = [item for item in operations if item.name and item.name.value == name]
+        elif len(operations) > 1:
+            return False
+        return any(item.operation != OperationType.QUERY for item in operations)
