@@ -37,6 +37,7 @@ class OrderLine(SQLModel, table=True):
     __tablename__ = "order_line"
     __table_args__ = (
         Index("ix_order_line_source_customer", "source", "customer_id", "order_date"),
+        Index("ux_order_line_source_line_key", "source", "line_key", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -47,6 +48,9 @@ class OrderLine(SQLModel, table=True):
     product_id: str | None = Field(default=None, max_length=64)
     quantity: float = 1.0
     amount: float
+    # The line's key in its source (such as "#1001/2"), repeated by later exports of
+    # the same line so a load can update it; None for sources without line keys.
+    line_key: str | None = Field(default=None, max_length=128)
 
 
 class Prediction(SQLModel, table=True):
@@ -64,6 +68,9 @@ class Prediction(SQLModel, table=True):
     error: str | None = None
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)
+    # Retrain every `schedule_days` days; null means only when someone runs it.
+    schedule_days: int | None = None
+    next_run_at: datetime | None = None
 
 
 class PredictionRun(SQLModel, table=True):
@@ -74,6 +81,11 @@ class PredictionRun(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     prediction_id: int = Field(foreign_key="prediction.id", index=True, ondelete="CASCADE")
     status: str = Field(default="QUEUED", max_length=16)
+    # MANUAL when a person asked for the run, SCHEDULE when the retraining schedule did.
+    trigger: str = Field(default="MANUAL", max_length=16)
+    queued_at: datetime | None = None
+    # The step the run is in or last reached, such as "training".
+    step: str | None = Field(default=None, max_length=64)
     started_at: datetime | None = None
     finished_at: datetime | None = None
     metrics: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
@@ -164,3 +176,52 @@ metadata = SQLModel.metadata
 def table_of(model: type[SQLModel]) -> Table:
     """Return the Core table of a SQLModel class, typed for SQLAlchemy Core queries."""
     return model.__table__  # type: ignore[attr-defined]
+
+
+class SegmentEntity(SQLModel, table=True):
+    """An entity that a segment's rules read; an entity in use here must not be deleted."""
+
+    __tablename__ = "segment_entity"
+
+    segment_id: int = Field(foreign_key="segment.id", primary_key=True, ondelete="CASCADE")
+    entity_name: str = Field(primary_key=True, index=True, max_length=63)
+
+
+class SegmentEvaluation(SQLModel, table=True):
+    """One evaluation of a segment's rules: when it ran and how many members it found."""
+
+    __tablename__ = "segment_evaluation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    segment_id: int = Field(foreign_key="segment.id", index=True, ondelete="CASCADE")
+    evaluated_at: datetime = Field(default_factory=utc_now)
+    member_count: int
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who changed what and when; the actor is a token id and name, never its secret."""
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    occurred_at: datetime = Field(default_factory=utc_now, index=True)
+    # Null for changes made by a local command such as `lookahead tokens create`.
+    actor_token_id: int | None = Field(default=None, index=True)
+    actor_name: str = Field(max_length=128)
+    action: str = Field(max_length=16)
+    target_type: str = Field(max_length=16)
+    target_id: str = Field(max_length=64)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class Product(SQLModel, table=True):
+    """A product of a source's catalog; `attributes` holds the catalog's other columns."""
+
+    __tablename__ = "product"
+
+    source: str = Field(primary_key=True, max_length=64)
+    product_id: str = Field(primary_key=True, max_length=64)
+    name: str | None = Field(default=None, max_length=256)
+    category: str | None = Field(default=None, max_length=128)
+    sub_category: str | None = Field(default=None, max_length=128)
+    attributes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
