@@ -12,26 +12,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, insert, select
+from sqlmodel import SQLModel
 
 from server.auth.roles import Role
 from server.auth.tokens import IssuedToken, create_token, revoke_tokens_named
 from server.storage.engine import write_transaction
-from server.storage.tables import OrderLine, table_of, utc_now
+from server.storage.tables import OrderLine, Product, Subscription, table_of, utc_now
 from server.storage.tables import Prediction as PredictionRow
 
 logger = logging.getLogger(__name__)
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-
-
-@dataclass(frozen=True)
-class DemoSource:
-    """A bundled file and how to load it."""
-
-    source: str
-    path: Path
-    mapping: str
 
 
 @dataclass(frozen=True)
@@ -44,11 +36,6 @@ class DemoPrediction:
     parameters: dict[str, Any] = field(default_factory=dict)
 
 
-DEMO_SOURCES = [
-    DemoSource("cdnow", DATA / "CDNOW_master.txt.gz", "cdnow"),
-    DemoSource("superstore", DATA / "superstore.csv.gz", "superstore"),
-]
-
 DEMO_PREDICTIONS = [
     DemoPrediction("CDNOW churn", "TRANSACTIONAL_CHURN", "CdnowChurn", {"source": "cdnow"}),
     DemoPrediction(
@@ -56,6 +43,27 @@ DEMO_PREDICTIONS = [
         "TRANSACTIONAL_CHURN",
         "SuperstoreChurn",
         {"source": "superstore", "churn_definition_days": 365, "prediction_window_days": 180},
+    ),
+    DemoPrediction(
+        "CDNOW lifetime value", "CUSTOMER_LIFETIME_VALUE", "CdnowLifetimeValue", {"source": "cdnow"}
+    ),
+    DemoPrediction(
+        "Superstore lifetime value",
+        "CUSTOMER_LIFETIME_VALUE",
+        "SuperstoreLifetimeValue",
+        {"source": "superstore"},
+    ),
+    DemoPrediction(
+        "Telco subscription churn",
+        "SUBSCRIPTION_CHURN",
+        "TelcoChurn",
+        {"source": "telco", "prediction_window_days": 30},
+    ),
+    DemoPrediction(
+        "Superstore recommendations",
+        "PRODUCT_RECOMMENDATION",
+        "SuperstoreRecommendations",
+        {"source": "superstore", "k": 5},
     ),
 ]
 
@@ -65,23 +73,32 @@ DEMO_TOKEN_NAMES = {role: f"demo-{role.name.lower()}" for role in Role}
 def load_demo_data(engine: Engine) -> None:
     """Load each bundled source that the database does not hold yet."""
     from server.ingestion import load_orders
+    from server.ingestion.telco import load_telco
+    from server.prediction.recommendation.catalog import load_products_from_orders
 
-    for demo in DEMO_SOURCES:
-        if _source_rows(engine, demo.source):
-            logger.info("source %s already loaded; skipping", demo.source)
+    for source, path, mapping in [
+        ("cdnow", DATA / "CDNOW_master.txt.gz", "cdnow"),
+        ("superstore", DATA / "superstore.csv.gz", "superstore"),
+    ]:
+        if _has_rows(engine, OrderLine, source):
+            logger.info("order lines of %s already loaded; skipping", source)
             continue
-        report = load_orders(engine, demo.path, demo.mapping, source=demo.source)
-        logger.info("loaded %s: %s", demo.source, report.summary())
+        load_orders(engine, path, mapping, source=source)
+
+    if not _has_rows(engine, Product, "superstore"):
+        load_products_from_orders(engine, DATA / "superstore.csv.gz", "superstore")
+
+    if not _has_rows(engine, Subscription, "telco"):
+        load_telco(engine)
+    else:
+        logger.info("subscriptions of telco already loaded; skipping")
 
 
-def _source_rows(engine: Engine, source: str) -> int:
-    table = table_of(OrderLine)
+def _has_rows(engine: Engine, model: type[SQLModel], source: str) -> bool:
+    table = table_of(model)
     with engine.connect() as connection:
-        return int(
-            connection.execute(
-                select(func.count()).select_from(table).where(table.c.source == source)
-            ).scalar_one()
-        )
+        first = connection.execute(select(table.c.source).where(table.c.source == source).limit(1))
+        return first.first() is not None
 
 
 def ensure_demo_predictions(engine: Engine) -> list[int]:
@@ -125,8 +142,14 @@ def run_demo_predictions(engine: Engine, prediction_ids: list[int]) -> None:
             logger.info("prediction %s already succeeded; reusing its output", prediction_id)
             continue
         started = time.perf_counter()
-        run_prediction(engine, prediction_id)
-        logger.info("prediction %s ran in %.1f s", prediction_id, time.perf_counter() - started)
+        run = run_prediction(engine, prediction_id)
+        elapsed = time.perf_counter() - started
+        if run.status != "SUCCEEDED":
+            logger.error("prediction %s failed after %.1f s: %s", prediction_id, elapsed, run.error)
+            continue
+        logger.info(
+            "prediction %s succeeded in %.1f s: %s", prediction_id, elapsed, run.metrics or {}
+        )
 
 
 def issue_demo_tokens(engine: Engine) -> list[IssuedToken]:
