@@ -12,15 +12,19 @@ from sqlalchemy import Engine, text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
 from server.graphql.context import Context, build_context
 from server.graphql.db import run_db
 from server.graphql.schema import schema
+from server.graphql.websocket import authenticate_connection
 from server.prediction.output import drop_stale_staging_tables
+from server.prediction.worker import RunWorker
 from server.security.middleware import security_middleware
 from server.segments.export import segment_members_csv
 from server.settings import Settings
@@ -48,13 +52,21 @@ class LookaheadGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI app with our context: engine, settings and the caller."""
 
     def __init__(self, engine: Engine, settings: Settings) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.graphiql else None,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        )
         self._engine = engine
         self._settings = settings
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         http_request = request if isinstance(request, Request) else None
         return await run_db(build_context, self._engine, self._settings, http_request)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        await run_db(authenticate_connection, context)
+        return UNSET
 
     async def render_graphql_ide(self, request: Request) -> Response:
         """Serve our GraphiQL page on local assets in place of Strawberry's CDN page."""
@@ -104,7 +116,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await run_db(prepare_database, engine)
+        worker = RunWorker(engine)
+        worker.start()
         yield
+        await run_db(worker.stop)
         engine.dispose()
 
     graphql_app = LookaheadGraphQL(engine, settings)
@@ -112,6 +127,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         Route("/", index),
         Route("/health", health),
         Route("/graphql", graphql_app, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql_app),
         Route("/vendor/{name}", vendor),
         Route("/segments/{segment_id}/members.csv", segment_members_csv),
         Mount("/static", StaticFiles(directory=FRONTEND), name="static"),

@@ -21,6 +21,8 @@ class Context:
     request: Request | None
     principal: Principal | None
     auth_problem: str | None
+    # The payload of a WebSocket's connection_init message, set by Strawberry.
+    connection_params: dict[str, Any] | None = None
 
 
 def bearer_secret(request: Request) -> str | None:

@@ -14,6 +14,13 @@ from server.graphql.context import Context
 from server.graphql.db import run_db
 from server.graphql.entity_types import Attribute, read_attributes
 from server.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
+from server.graphql.run_types import (
+    MAX_RUNS,
+    DataReport,
+    PredictionRun,
+    read_data_report,
+    read_runs,
+)
 from server.graphql.scalars import PredictionKind, PredictionStatus, SegmentKind
 from server.segments.introspect import reflect_entity
 from server.segments.lifecycle import segment_kind
@@ -172,10 +179,28 @@ class Prediction:
     results: PredictionResults | None = strawberry.field(
         description="Results of the latest successful run; null before the first one."
     )
+    schedule_days: int | None = strawberry.field(
+        description="Days between scheduled retraining runs; null when it runs only on request."
+    )
+    next_run_at: datetime | None = strawberry.field(
+        description="When the schedule queues the next run; null without a schedule."
+    )
 
     @strawberry.field(description="The output entity; null until a run has written it.")
     async def output_entity(self, info: Info) -> OutputEntity | None:
         return await run_db(read_output_entity, _context(info).engine, self.output_entity_name)
+
+    @strawberry.field(description=f"The latest runs, newest first, at most {MAX_RUNS}.")
+    async def runs(self, info: Info, first: int = MAX_RUNS) -> list[PredictionRun]:
+        size = max(0, min(first, MAX_RUNS))
+        return await run_db(read_runs, _context(info).engine, int(self.id), size)
+
+    @strawberry.field(
+        description="Whether the loaded data can support a run, checked now: errors "
+        "block a run, warnings weaken the model."
+    )
+    async def data_report(self, info: Info) -> DataReport | None:
+        return await run_db(read_data_report, _context(info).engine, int(self.id))
 
 
 def prediction_from_row(row: Any) -> Prediction:
@@ -190,6 +215,8 @@ def prediction_from_row(row: Any) -> Prediction:
         created_at=row.created_at,
         updated_at=row.updated_at,
         results=results_from_json(row.results),
+        schedule_days=row.schedule_days,
+        next_run_at=row.next_run_at,
     )
 
 

@@ -1,9 +1,13 @@
 """Writing entity tables (output entities and source profiles) with a safe swap.
 
-New rows go to a staging table under a name of their own; one transaction then drops
-the old table, renames the staging table into its place and updates the registry.
-A reader therefore sees the old rows or the new rows, never a mix or nothing, and a
-run that fails before the swap leaves the previous table untouched.
+New rows go to a staging table under a name of their own. One transaction then swaps
+them in and updates the registry. When the live table has the staging table's columns,
+the swap deletes the live rows and copies the staged ones in, so the table keeps its
+identity: both databases version rows (MVCC), so readers neither wait for the swap nor
+see it before it commits. When the columns differ (a new kind version, other
+parameters), the swap drops the live table and renames the staging table into its
+place. Either way a reader sees the old rows or the new rows, never a mix or nothing,
+and a run that fails before the swap leaves the previous table untouched.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import pandas as pd
 from sqlalchemy import (
     Boolean,
     Column,
+    Connection,
     DateTime,
     Engine,
     Float,
@@ -26,6 +31,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    delete,
     insert,
     inspect,
     select,
@@ -130,12 +136,16 @@ def _swap(
 ) -> None:
     registry = table_of(OutputEntityRecord)
     with write_transaction(engine) as connection:
-        preparer = connection.dialect.identifier_preparer
-        if inspect(connection).has_table(table_name):
-            connection.exec_driver_sql(f"DROP TABLE {preparer.quote(table_name)}")
-        connection.exec_driver_sql(
-            f"ALTER TABLE {preparer.quote(staging.name)} RENAME TO {preparer.quote(table_name)}"
-        )
+        live = _same_columns_table(connection, staging.name, table_name)
+        if live is not None:
+            connection.execute(delete(live))
+            names = [column.name for column in live.columns]
+            connection.execute(
+                insert(live).from_select(names, select(*(staging.c[name] for name in names)))
+            )
+            staging.drop(connection)
+        else:
+            _replace_table(connection, staging.name, table_name)
         known = connection.execute(
             select(registry.c.version).where(registry.c.name == entity_name)
         ).scalar_one_or_none()
@@ -154,6 +164,27 @@ def _swap(
                 .where(registry.c.name == entity_name)
                 .values(version=known + 1, **values)
             )
+
+
+def _same_columns_table(connection: Connection, staging_name: str, table_name: str) -> Table | None:
+    """Reflect the live table when its columns and types equal the staging table's."""
+    inspector = inspect(connection)
+    if not inspector.has_table(table_name):
+        return None
+    live_columns = [(c["name"], str(c["type"])) for c in inspector.get_columns(table_name)]
+    staged_columns = [(c["name"], str(c["type"])) for c in inspector.get_columns(staging_name)]
+    if live_columns != staged_columns:
+        return None
+    return Table(table_name, MetaData(), autoload_with=connection)
+
+
+def _replace_table(connection: Connection, staging_name: str, table_name: str) -> None:
+    preparer = connection.dialect.identifier_preparer
+    if inspect(connection).has_table(table_name):
+        connection.exec_driver_sql(f"DROP TABLE {preparer.quote(table_name)}")
+    connection.exec_driver_sql(
+        f"ALTER TABLE {preparer.quote(staging_name)} RENAME TO {preparer.quote(table_name)}"
+    )
 
 
 def drop_stale_staging_tables(engine: Engine) -> list[str]:

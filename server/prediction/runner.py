@@ -1,10 +1,12 @@
 """Runs of predictions: status changes, the kind's training and scoring, and the results.
 
 A run goes QUEUED -> RUNNING -> SUCCEEDED or FAILED, and its prediction follows the
-same statuses. A successful run replaces the output entity (see
-`server.prediction.output`) and stores the results JSON on the prediction. A failed
-run stores a short reason, without a stack trace, and keeps the previous output
-entity and results. Timestamps are aware datetimes in UTC.
+same statuses. A run first checks the data (see `server.prediction.usability`) and
+fails at once on blocking errors. A successful run replaces the output entity (see
+`server.prediction.output`), refreshes the dynamic segments that read it and stores
+the results JSON on the prediction. A failed run stores a short reason, without a
+stack trace, and keeps the previous output entity and results. The step a run is in
+is stored on it as the run enters the step. Timestamps are aware datetimes in UTC.
 """
 
 from __future__ import annotations
@@ -12,16 +14,19 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlmodel import Session
 
 from server.prediction.base import KindResult, ParameterError, PredictionDataError, Progress
+from server.prediction.dependents import refresh_dynamic_segments
 from server.prediction.output import replace_entity
 from server.prediction.registry import get_kind
+from server.prediction.schedule import advance_schedule
+from server.prediction.usability import check_prediction_data
 from server.storage.engine import write_transaction
 from server.storage.tables import Prediction, PredictionRun, table_of, utc_now
 
@@ -32,6 +37,9 @@ RUNNING = "RUNNING"
 SUCCEEDED = "SUCCEEDED"
 FAILED = "FAILED"
 IN_PROGRESS = (QUEUED, RUNNING)
+FINISHED = (SUCCEEDED, FAILED)
+MANUAL = "MANUAL"
+SCHEDULE = "SCHEDULE"
 INTERRUPTED_REASON = "server stopped during the run"
 MAX_REASON_LENGTH = 1000
 
@@ -50,6 +58,10 @@ class RunInProgressError(RunError):
     """Raised when a prediction already has a queued or running run."""
 
 
+OnQueued = Callable[[Connection, int], None]
+"""Called with the queuing transaction's connection and the new run's id, to write more."""
+
+
 def run_prediction(
     engine: Engine, prediction_id: int, progress: Progress | None = None
 ) -> PredictionRun:
@@ -63,11 +75,19 @@ def run_prediction(
     return execute_run(engine, run_id, progress)
 
 
-def queue_run(engine: Engine, prediction_id: int) -> int:
+def queue_run(
+    engine: Engine,
+    prediction_id: int,
+    *,
+    trigger: str = MANUAL,
+    on_queued: OnQueued | None = None,
+) -> int:
     """Create a QUEUED run of prediction `prediction_id` and return its id.
 
-    Raises `LookupError` when the prediction does not exist and `RunInProgressError`
-    when it already has a QUEUED or RUNNING run.
+    `trigger` is MANUAL or SCHEDULE. The same transaction moves the prediction's next
+    scheduled run and calls `on_queued` (an audit record, for example), so all of it
+    commits or none does. Raises `LookupError` when the prediction does not exist and
+    `RunInProgressError` when it already has a QUEUED or RUNNING run.
     """
     with write_transaction(engine) as connection:
         # FOR UPDATE serialises concurrent requests on PostgreSQL; SQLite already
@@ -89,15 +109,21 @@ def queue_run(engine: Engine, prediction_id: int) -> int:
                 "wait for it to finish before starting another"
             )
 
+        now = utc_now()
         run_id = connection.execute(
-            insert(_runs).values(prediction_id=prediction_id, status=QUEUED).returning(_runs.c.id)
+            insert(_runs)
+            .values(prediction_id=prediction_id, status=QUEUED, trigger=trigger, queued_at=now)
+            .returning(_runs.c.id)
         ).scalar_one()
         connection.execute(
             update(_predictions)
             .where(_predictions.c.id == prediction_id)
-            .values(status=QUEUED, error=None, updated_at=utc_now())
+            .values(status=QUEUED, error=None, updated_at=now)
         )
-    logger.info("run %s of prediction %s queued", run_id, prediction_id)
+        advance_schedule(connection, prediction_id, now)
+        if on_queued is not None:
+            on_queued(connection, int(run_id))
+    logger.info("run %s of prediction %s queued (%s)", run_id, prediction_id, trigger)
     return int(run_id)
 
 
@@ -117,6 +143,7 @@ def execute_run(engine: Engine, run_id: int, progress: Progress | None = None) -
 
     def report_step(step: str) -> None:
         logger.debug("run %s: %s", run_id, step)
+        _record_step(engine, run_id, step)
         if progress is not None:
             progress(step)
 
@@ -193,8 +220,11 @@ def mark_interrupted_runs(engine: Engine) -> list[int]:
 
 def _start(engine: Engine, run_id: int) -> dict[str, Any]:
     with write_transaction(engine) as connection:
+        # FOR UPDATE makes a second worker wait and then read RUNNING, so a run starts once.
         run = connection.execute(
-            select(_runs.c.prediction_id, _runs.c.status).where(_runs.c.id == run_id)
+            select(_runs.c.prediction_id, _runs.c.status)
+            .where(_runs.c.id == run_id)
+            .with_for_update()
         ).first()
         if run is None:
             raise LookupError(f"prediction run {run_id} not found")
@@ -225,12 +255,28 @@ def _train_and_write(
         raise RunError(str(error.args[0])) from None
 
     parameters = kind.validate_parameters(prediction["parameters"] or {})
+    progress("checking data")
+    report = check_prediction_data(engine, prediction["kind"], parameters)
+    if report.errors:
+        raise RunError(report.summary())
+
     result = kind.run(engine, parameters, progress)
     progress("writing")
-    row_count = replace_entity(
-        engine, prediction["output_entity_name"], result.rows, prediction_id=prediction["id"]
-    )
+    entity_name = prediction["output_entity_name"]
+    row_count = replace_entity(engine, entity_name, result.rows, prediction_id=prediction["id"])
+    progress("refreshing segments")
+    try:
+        refresh_dynamic_segments(engine, entity_name)
+    except Exception:
+        # The entity is already replaced, so the run stays a success; segments keep
+        # their members until the next refresh.
+        logger.exception("refreshing the segments that read %s failed", entity_name)
     return result, row_count
+
+
+def _record_step(engine: Engine, run_id: int, step: str) -> None:
+    with write_transaction(engine) as connection:
+        connection.execute(update(_runs).where(_runs.c.id == run_id).values(step=step[:64]))
 
 
 def _finish_succeeded(

@@ -49,6 +49,10 @@ def preview_segment(
         ]
     evaluated_at = (now or utc_now()).replace(tzinfo=None)
     with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # One snapshot for both statements, so the counts and the sample agree while
+            # a run replaces the entity. SQLite's read transaction already has one.
+            connection.execution_options(isolation_level="REPEATABLE READ")
         checked = check_request_rules(connection, entity_name, definition, base_field)
         if isinstance(checked, list):
             return checked

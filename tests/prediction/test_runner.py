@@ -88,8 +88,11 @@ def test_run_writes_entity_and_results(engine: Engine) -> None:
     assert run.metrics is not None
     assert run.metrics["roc_auc"] > 0.7
     assert run.metrics["roc_auc_baseline"] > 0.5
-    assert steps[0] == "loading"
-    assert steps[-1] == "writing"
+    assert steps[0] == "checking data"
+    assert steps[1] == "loading"
+    assert steps[-2] == "writing"
+    assert steps[-1] == "refreshing segments"
+    assert get_run(engine, run.id).step == "refreshing segments"
 
     prediction = _prediction(engine, prediction_id)
     results = prediction["results"]
@@ -138,7 +141,8 @@ def test_empty_source_fails_and_keeps_entity(engine: Engine, succeeded: int) -> 
     assert run.status == "FAILED"
     assert run.finished_at is not None
     assert run.error == (
-        "invalid prediction parameters: source: no order lines have source 'nowhere'; valid: shop"
+        "the data cannot support this prediction: order_line.source: no rows have source "
+        "'nowhere' (load data for source 'nowhere' or set parameters.source to one of: 'shop')"
     )
     prediction = _prediction(engine, succeeded)
     assert prediction["status"] == "FAILED"

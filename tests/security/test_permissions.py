@@ -106,6 +106,36 @@ OPERATIONS: dict[str, Operation] = {
         Role.ADMIN,
         {},
     ),
+    "Query.run": Operation(f'{{ run(id: "{MISSING}") {{ id }} }}', Role.VIEWER, {}),
+    "Mutation.createPrediction": Operation(
+        "mutation($input: CreatePredictionInput!) "
+        "{ createPrediction(input: $input) { errors { code } } }",
+        Role.CONTRIBUTOR,
+        {
+            "input": {
+                "kind": "TRANSACTIONAL_CHURN",
+                "name": "matrix prediction",
+                "outputEntityName": "MatrixEntity",
+                "parameters": {"source": "test"},
+            }
+        },
+    ),
+    "Mutation.updatePrediction": Operation(
+        f'mutation {{ updatePrediction(id: "{MISSING}", input: {{name: "x"}}) '
+        "{ errors { code } } }",
+        Role.CONTRIBUTOR,
+        {},
+    ),
+    "Mutation.runPrediction": Operation(
+        f'mutation {{ runPrediction(id: "{MISSING}") {{ errors {{ code }} }} }}',
+        Role.CONTRIBUTOR,
+        {},
+    ),
+    "Mutation.deletePrediction": Operation(
+        f'mutation {{ deletePrediction(id: "{MISSING}") {{ errors {{ code }} }} }}',
+        Role.CONTRIBUTOR,
+        {},
+    ),
     "Mutation.revokeToken": Operation(
         f'mutation {{ revokeToken(id: "{MISSING}") {{ errors {{ code }} }} }}', Role.ADMIN, {}
     ),
