@@ -6,12 +6,13 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
 from server.auth.roles import Role
 from server.auth.tokens import create_token, list_tokens, revoke_token
+from server.ingestion.cli_ingest import add_arguments as add_ingest_arguments
 from server.settings import Settings
 from server.storage.engine import make_engine
 
@@ -58,6 +59,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _tokens(args: argparse.Namespace, settings: Settings) -> int:
     engine = _engine(settings)
     if args.tokens_command == "create":
+        if args.expires_days is not None and args.expires_days < 1:
+            raise ValueError(f"--expires-days must be 1 or more, got {args.expires_days}")
         expires = timedelta(days=args.expires_days) if args.expires_days else None
         issued = create_token(engine, Role.parse(args.role), args.name, expires_in=expires)
         print(issued.secret)
@@ -69,7 +72,7 @@ def _tokens(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if args.tokens_command == "list":
         for row in list_tokens(engine):
-            state = "revoked" if row["revoked_at"] else "active"
+            state = "revoked" if row["revoked_at"] else _expiry_state(row["expires_at"])
             print(f"{row['id']:>5}  {row['role']:<12} {row['prefix']}…  {state:<8} {row['name']}")
         return 0
     if not revoke_token(engine, args.id):
@@ -79,23 +82,39 @@ def _tokens(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _ingest(args: argparse.Namespace, settings: Settings) -> int:
-    from server.ingestion import IngestionError, load_orders
+def _expiry_state(expires_at: object) -> str:
+    if not isinstance(expires_at, datetime):
+        return "active"
+    aware = expires_at if expires_at.tzinfo else expires_at.replace(tzinfo=UTC)
+    return "expired" if aware <= datetime.now(UTC) else "active"
 
-    engine = _engine(settings)
-    try:
-        report = load_orders(engine, args.file, args.format, source=args.source or args.format)
-    except IngestionError as error:
-        print(f"load failed, nothing was written: {error}", file=sys.stderr)
-        return 1
-    print(report.summary())
-    return 0
+
+def _ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from server.ingestion.cli_ingest import run_ingest
+
+    return run_ingest(args, _engine(settings))
 
 
 def _schema(_args: argparse.Namespace, _settings: Settings) -> int:
     from server.graphql.schema import schema
 
     print(schema.as_str())
+    return 0
+
+
+def _generate(args: argparse.Namespace, _settings: Settings) -> int:
+    from server.generate import generate
+
+    result = generate(
+        args.out_dir,
+        args.customers,
+        args.seed,
+        args.format,
+        chunk_customers=args.chunk_customers,
+    )
+    print(result.summary())
+    for path in result.paths.values():
+        print(f"  {path}")
     return 0
 
 
@@ -124,12 +143,24 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("id", type=int)
     tokens.set_defaults(handler=_tokens)
 
-    ingest = commands.add_parser("ingest", help="load order lines from a file")
-    ingest.add_argument("kind", choices=["orders"], help="what the file holds")
-    ingest.add_argument("file", help="path of the CSV file (gzip allowed)")
-    ingest.add_argument("--format", required=True, help="built-in mapping: cdnow or superstore")
-    ingest.add_argument("--source", help="name of the source (default: the format)")
+    ingest = commands.add_parser("ingest", help="load orders or subscriptions from a file")
+    add_ingest_arguments(ingest)
     ingest.set_defaults(handler=_ingest)
+
+    generate = commands.add_parser(
+        "generate", help="write seeded synthetic customers, products, orders and subscriptions"
+    )
+    generate.add_argument("out_dir", help="folder to write the files to (created if missing)")
+    generate.add_argument("--customers", type=int, required=True, help="number of customers")
+    generate.add_argument("--seed", type=int, required=True, help="seed of every random draw")
+    generate.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    generate.add_argument(
+        "--chunk-customers",
+        type=int,
+        default=50_000,
+        help="customers held in memory at once (default 50000); does not change the output",
+    )
+    generate.set_defaults(handler=_generate)
 
     schema = commands.add_parser("schema", help="print the GraphQL schema (SDL)")
     schema.set_defaults(handler=_schema)
@@ -140,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Alembic reports each plugin it sets up at INFO; only its migration steps matter here.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args, Settings.from_env()))

@@ -7,12 +7,15 @@ where cells were bad, so that one pass finds every problem of a file.
 
 from __future__ import annotations
 
-from datetime import date
-
 import numpy as np
 import pandas as pd
 
+from server.ingestion.dates import example_of, parse_timestamps
 from server.ingestion.row_messages import RowMessages
+
+# A number with optional sign and thousands groups, written with "." as the decimal
+# point after the file's separators were swapped to "." and "," if needed.
+_GROUPED_NUMBER = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|[+-]?\.\d+"
 
 
 def require_values(cells: pd.Series, column: str, label: str, problems: RowMessages) -> None:
@@ -30,9 +33,12 @@ def require_values(cells: pd.Series, column: str, label: str, problems: RowMessa
 def parse_dates(
     cells: pd.Series, column: str, date_format: str, problems: RowMessages
 ) -> pd.Series:
-    """Parse `cells` with the strptime `date_format`. Empty and invalid dates are problems."""
-    example = date(1997, 1, 31).strftime(date_format)
-    parsed = pd.to_datetime(cells, format=date_format, errors="coerce")
+    """Parse `cells` with `date_format` to naive UTC timestamps; see `dates`.
+
+    Empty and invalid dates are problems.
+    """
+    example = example_of(date_format)
+    parsed = parse_timestamps(cells, date_format)
     empty = cells == ""
 
     problems.add(
@@ -56,12 +62,27 @@ def parse_dates(
     return parsed
 
 
-def parse_numbers(cells: pd.Series, column: str, label: str, problems: RowMessages) -> pd.Series:
-    """Parse `cells` as finite decimal numbers. Empty and non-numeric cells are problems."""
-    numbers = pd.to_numeric(cells, errors="coerce").astype("float64")
+def parse_numbers(
+    cells: pd.Series,
+    column: str,
+    label: str,
+    problems: RowMessages,
+    *,
+    decimal: str = ".",
+    thousands: str | None = None,
+    required: bool = True,
+) -> pd.Series:
+    """Parse `cells` as finite decimal numbers. Non-numeric cells are problems.
+
+    Empty cells are problems when `required`, and NaN otherwise. With a `thousands`
+    separator, a number's groups must have three digits ("1.234,50" with "." and ",").
+    """
+    numbers = pd.to_numeric(_plain_numbers(cells, decimal, thousands), errors="coerce")
+    numbers = numbers.astype("float64")
     empty = cells == ""
 
-    require_values(cells, column, label, problems)
+    if required:
+        require_values(cells, column, label, problems)
     not_finite = numbers.isna() | (numbers.abs() == np.inf)
     problems.add(
         not_finite & ~empty,
@@ -69,11 +90,30 @@ def parse_numbers(cells: pd.Series, column: str, label: str, problems: RowMessag
         column,
         lambda row, value: (
             f"Row {row}, column {column!r}: the {label} {value!r} is not a number. Write it "
-            "as a plain decimal number such as -1234.50, without currency signs or "
-            "thousands separators."
+            f"as a plain decimal number such as {_example_number(decimal, thousands)}, "
+            "without currency signs, or declare the reader's decimal and thousands separators."
         ),
     )
     return numbers
+
+
+def _plain_numbers(cells: pd.Series, decimal: str, thousands: str | None) -> pd.Series:
+    """Rewrite numbers to "1234.5" form; a badly grouped number becomes empty (invalid)."""
+    if decimal == "." and thousands is None:
+        return cells
+    text = cells
+    if thousands is not None:
+        text = text.str.replace(thousands, "\x00", regex=False)
+    if decimal == ",":
+        text = text.str.replace(",", ".", regex=False)
+    text = text.str.replace("\x00", ",", regex=False)
+    well_formed = text.str.fullmatch(_GROUPED_NUMBER)
+    return text.str.replace(",", "", regex=False).where(well_formed, "x")
+
+
+def _example_number(decimal: str, thousands: str | None) -> str:
+    grouped = f"1{thousands}234" if thousands else "1234"
+    return f"-{grouped}{decimal}50"
 
 
 def limit_length(cells: pd.Series, column: str, max_length: int, problems: RowMessages) -> None:

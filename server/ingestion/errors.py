@@ -37,11 +37,34 @@ class IngestionError(ValueError):
     is the number found, listed or not.
     """
 
-    def __init__(self, file_name: str, problems: list[RowMessage], problem_count: int) -> None:
+    def __init__(
+        self,
+        file_name: str,
+        problems: list[RowMessage],
+        problem_count: int,
+        *,
+        rows_read: int | None = None,
+        rows_rejected: int | None = None,
+    ) -> None:
         self.file_name = file_name
         self.problems = problems[:MAX_LISTED]
         self.problem_count = max(problem_count, len(problems))
+        # None when the file failed before its rows were counted.
+        self.rows_read = rows_read
+        self.rows_rejected = rows_rejected
         super().__init__(self._describe())
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the failure as JSON-ready values, in the shape of a failed load's report."""
+        return {
+            "ok": False,
+            "file_name": self.file_name,
+            "rows_read": self.rows_read,
+            "rows_loaded": 0,
+            "rows_rejected": self.rows_rejected,
+            "problem_count": self.problem_count,
+            "problems": [problem.as_dict() for problem in self.problems],
+        }
 
     def _describe(self) -> str:
         noun = "problem" if self.problem_count == 1 else "problems"

@@ -1,92 +1,212 @@
-"""Reading an order file into a table of text cells, indexed by data row number."""
+"""Reading a CSV, TSV or Parquet file as chunks of text cells, indexed by data row number."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from server.ingestion.errors import IngestionError, RowMessage
 from server.ingestion.mapping import ColumnMapping, ReaderOptions
+from server.ingestion.sniff import is_parquet, open_binary, resolve_options
 
 ROW_INDEX = "row"
+CHUNK_ROWS = 200_000
+"""Rows per chunk: about 100 MB of text cells for a 20-column export."""
+
+Progress = Callable[[int, int], None]
+"""Called after each chunk with the units done and the total (bytes, or rows for Parquet)."""
 
 # The C parser's message for a row with more fields than the header, for example
 # "Error tokenizing data. C error: Expected 4 fields in line 7, saw 5" (pandas 2 and 3).
 _TOO_MANY_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
-@dataclass(frozen=True)
-class SourceRows:
-    """The non-blank rows of a file as stripped text, and how many data rows it had."""
+class SourceReader:
+    """The chunks of one file as stripped text, with blank rows dropped.
 
-    cells: pd.DataFrame
-    rows_read: int
-
-
-def read_source(path: Path, mapping: ColumnMapping) -> SourceRows:
-    """Read `path` with the mapping's reader options and check it has the mapped columns.
-
-    Every cell stays text, so ids such as "00001" keep their zeros. The index is the
-    1-based data row. Rows that are empty in every column (blank lines) are dropped
-    without shifting the numbers of the rows after them.
+    `columns` and `options` (with the detected encoding and separator) are known as
+    soon as the reader exists. Iterating yields each chunk's non-blank rows, and
+    `rows_read` then counts every data row seen, blank lines included. Cells of
+    Parquet timestamp columns become ISO 8601 text, listed in `iso_date_columns`.
     """
-    cells = _read_text_cells(path, mapping.reader)
-    _check_columns(path, cells, mapping)
-    rows_read = len(cells)
 
-    blank = (cells == "").all(axis=1)
-    cells = cells.loc[~blank]
-    if cells.empty:
-        problem = RowMessage(
-            None, None, None, f"{path.name} has no data rows. Add rows below the header."
-        )
-        raise IngestionError(path.name, [problem], 1)
-    return SourceRows(cells=cells, rows_read=rows_read)
+    def __init__(
+        self,
+        path: Path,
+        mapping: ColumnMapping,
+        chunk_rows: int = CHUNK_ROWS,
+        progress: Progress | None = None,
+    ) -> None:
+        self.path = path
+        self.mapping = mapping
+        self.chunk_rows = chunk_rows
+        self.progress = progress
+        self.rows_read = 0
+        self.iso_date_columns: set[str] = set()
+        self.file_format = "parquet" if is_parquet(path) else "csv"
+        if self.file_format == "parquet":
+            self.options = ReaderOptions(header=True, encoding="binary")
+            self.columns = [str(name) for name in pq.ParquetFile(path).schema_arrow.names]
+        else:
+            self.options = resolve_options(path, mapping.reader)
+            self.columns = []
 
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        if self.file_format == "parquet":
+            yield from self._parquet_chunks()
+        else:
+            yield from self._text_chunks()
 
-def _read_text_cells(path: Path, options: ReaderOptions) -> pd.DataFrame:
-    # The header is read as an ordinary row: given a header, pandas would silently
-    # turn the first column into the index when every row has one field too many.
-    # Read without one, any row longer than the first line is a ParserError.
-    try:
-        cells = pd.read_csv(
-            path,
-            sep=options.separator,
-            header=None,
-            dtype=str,
-            na_filter=False,
-            skip_blank_lines=False,
-            encoding=options.encoding,
-        )
-    except pd.errors.EmptyDataError:
-        problem = RowMessage(
-            None, None, None, f"{path.name} is empty. Load a file with a header and rows."
-        )
-        raise IngestionError(path.name, [problem], 1) from None
-    except pd.errors.ParserError as error:
-        raise IngestionError(path.name, [_field_count_problem(error, options)], 1) from None
-    except UnicodeDecodeError as error:
-        problem = RowMessage(
+    def _text_chunks(self) -> Iterator[pd.DataFrame]:
+        total = self.path.stat().st_size
+        with open_binary(self.path) as (stream, raw):
+            chunks = self._parse(stream)
+            first = next(chunks, None)
+            if first is None:
+                self._fail_empty()
+            assert first is not None
+            first = self._name_columns(first)
+            _check_columns(self.path, self.columns, self.mapping, self.options.separator)
+
+            offset = 0
+            seen_rows = False
+            for chunk in _chain(first, chunks):
+                chunk.index = pd.RangeIndex(offset + 1, offset + len(chunk) + 1, name=ROW_INDEX)
+                offset += len(chunk)
+                self.rows_read = offset
+                cells = _drop_blank(chunk)
+                seen_rows = seen_rows or not cells.empty
+                if self.progress is not None:
+                    self.progress(min(raw.tell(), total), total)
+                if not cells.empty:
+                    yield cells
+            if not seen_rows:
+                self._fail_no_rows()
+
+    def _parse(self, stream: object) -> Iterator[pd.DataFrame]:
+        # The header is read as an ordinary row: given a header, pandas would silently
+        # turn the first column into the index when every row has one field too many.
+        # Read without one, any row longer than the first line is a ParserError.
+        options = self.options
+        try:
+            reader = pd.read_csv(
+                stream,  # type: ignore[call-overload]
+                sep=options.separator,
+                header=None,
+                dtype=str,
+                na_filter=False,
+                skip_blank_lines=False,
+                encoding=options.encoding,
+                chunksize=self.chunk_rows,
+            )
+            for chunk in reader:
+                yield chunk.apply(lambda column: column.str.strip())
+        except pd.errors.EmptyDataError:
+            self._fail_empty()
+        except pd.errors.ParserError as error:
+            problem = _field_count_problem(error, options)
+            raise IngestionError(self.path.name, [problem], 1) from None
+        except UnicodeError as error:
+            raise IngestionError(self.path.name, [self._encoding_problem(error)], 1) from None
+
+    def _name_columns(self, first: pd.DataFrame) -> pd.DataFrame:
+        if self.options.header:
+            self.columns = _unique_names(first.iloc[0].tolist())
+            first = first.iloc[1:]
+        else:
+            _check_width(self.path, first, self.options)
+            self.columns = list(self.options.column_names[: first.shape[1]])
+        first.columns = pd.Index(self.columns)
+        return first
+
+    def _encoding_problem(self, error: UnicodeError) -> RowMessage:
+        where = ""
+        if isinstance(error, UnicodeDecodeError):
+            where = f" ({error.reason} at byte {error.start})"
+        return RowMessage(
             None,
             None,
             None,
-            f"{path.name} is not valid {options.encoding} text ({error.reason} at byte "
-            f"{error.start}). Save it as UTF-8 or set the reader's encoding.",
+            f"{self.path.name} is not valid {self.options.encoding} text{where}. Save it as "
+            "UTF-8, or set the reader's encoding (such as cp1252, utf-16 or auto).",
         )
-        raise IngestionError(path.name, [problem], 1) from None
 
-    cells = cells.apply(lambda column: column.str.strip())
-    if options.header:
-        cells.columns = pd.Index(_unique_names(cells.iloc[0].tolist()))
-        cells = cells.iloc[1:]
-    else:
-        _check_width(path, cells, options)
-        cells.columns = pd.Index(options.column_names[: cells.shape[1]])
-    cells.index = pd.RangeIndex(1, len(cells) + 1, name=ROW_INDEX)
-    return cells
+    def _parquet_chunks(self) -> Iterator[pd.DataFrame]:
+        _check_columns(self.path, self.columns, self.mapping, "parquet")
+        parquet = pq.ParquetFile(self.path)
+        total = parquet.metadata.num_rows
+        wanted = [column for column in self.mapping.source_columns() if column in self.columns]
+        offset = 0
+        for batch in parquet.iter_batches(batch_size=self.chunk_rows, columns=wanted):
+            cells = pd.DataFrame(
+                {name: self._parquet_text(name, batch.column(name)) for name in wanted}
+            )
+            cells.index = pd.RangeIndex(offset + 1, offset + len(cells) + 1, name=ROW_INDEX)
+            offset += len(cells)
+            self.rows_read = offset
+            if self.progress is not None:
+                self.progress(offset, total)
+            cells = _drop_blank(cells)
+            if not cells.empty:
+                yield cells
+        if offset == 0:
+            self._fail_no_rows()
+
+    def _parquet_text(self, name: str, values: pa.Array) -> list[str]:
+        if pa.types.is_timestamp(values.type) or pa.types.is_date(values.type):
+            self.iso_date_columns.add(name)
+            return ["" if value is None else value.isoformat() for value in values.to_pylist()]
+        return ["" if value is None else str(value).strip() for value in values.to_pylist()]
+
+    def _fail_empty(self) -> None:
+        problem = RowMessage(
+            None, None, None, f"{self.path.name} is empty. Load a file with a header and rows."
+        )
+        raise IngestionError(self.path.name, [problem], 1)
+
+    def _fail_no_rows(self) -> None:
+        problem = RowMessage(
+            None, None, None, f"{self.path.name} has no data rows. Add rows below the header."
+        )
+        raise IngestionError(self.path.name, [problem], 1)
+
+
+def read_header(path: Path, options: ReaderOptions) -> list[str]:
+    """Return the column names of a file without reading its rows."""
+    if is_parquet(path):
+        return [str(name) for name in pq.ParquetFile(path).schema_arrow.names]
+    resolved = resolve_options(path, options)
+    with open_binary(path) as (stream, _raw):
+        try:
+            first = pd.read_csv(
+                stream,
+                sep=resolved.separator,
+                header=None,
+                dtype=str,
+                na_filter=False,
+                nrows=1,
+                encoding=resolved.encoding,
+            )
+        except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeError):
+            return []
+    return [str(name).strip() for name in first.iloc[0].tolist()] if len(first) else []
+
+
+def _chain(first: pd.DataFrame, rest: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    yield first
+    for chunk in rest:
+        chunk.columns = first.columns
+        yield chunk
+
+
+def _drop_blank(cells: pd.DataFrame) -> pd.DataFrame:
+    # Blank lines are dropped without renumbering the rows after them.
+    return cells.loc[~(cells == "").all(axis=1)]
 
 
 def _unique_names(names: list[str]) -> list[str]:
@@ -126,8 +246,7 @@ def _field_count_problem(error: pd.errors.ParserError, options: ReaderOptions) -
     return RowMessage(row, None, None, message)
 
 
-def _check_columns(path: Path, cells: pd.DataFrame, mapping: ColumnMapping) -> None:
-    found = [str(name) for name in cells.columns]
+def _check_columns(path: Path, found: list[str], mapping: ColumnMapping, separator: str) -> None:
     missing = [column for column in mapping.source_columns() if column not in found]
     if not missing:
         return
@@ -139,8 +258,7 @@ def _check_columns(path: Path, cells: pd.DataFrame, mapping: ColumnMapping) -> N
             column,
             None,
             f"Column {column!r} is missing. Columns found: {found_text}. Check the header and "
-            f"the separator {mapping.reader.separator!r}, or choose another mapping than "
-            f"{mapping.name!r}.",
+            f"the separator {separator!r}, or choose another mapping than {mapping.name!r}.",
         )
         for column in missing
     ]

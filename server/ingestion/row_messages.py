@@ -18,6 +18,9 @@ class RowMessages:
     def __init__(self) -> None:
         self._listed: list[RowMessage] = []
         self.count = 0
+        # The data rows with at least one message; None stands for the whole file.
+        self.rows: set[int | None] = set()
+        self._merged_rows = 0
 
     def add(
         self,
@@ -33,10 +36,32 @@ class RowMessages:
         """
         rows = flagged.index[flagged.to_numpy(dtype=bool)]
         self.count += len(rows)
+        self.rows.update(int(row) for row in rows)
         for row in rows[:MAX_LISTED]:
             value = None if values is None else str(values[row])
             message = describe(int(row), value or "")
             self._listed.append(RowMessage(int(row), column, value, message))
+
+    def add_one(self, row: int | None, column: str | None, value: str | None, message: str) -> None:
+        self.count += 1
+        self.rows.add(row)
+        if len(self._listed) < MAX_LISTED:
+            self._listed.append(RowMessage(row, column, value, message))
+
+    def extend(self, other: RowMessages) -> None:
+        """Add the messages and counts of `other`, keeping the first `MAX_LISTED` by row."""
+        self.count += other.count
+        self._merged_rows += other.rejected_rows()
+        self._listed = other.listed() if not self._listed else self._listed + other.listed()
+        self._listed = self.listed()
+
+    def rejected_rows(self) -> int:
+        """Count the data rows with a message.
+
+        Messages merged from other collections are counted by their own row sets, so
+        a row that has messages in two collections counts twice.
+        """
+        return self._merged_rows + len(self.rows - {None})
 
     def listed(self) -> list[RowMessage]:
         """Return the first `MAX_LISTED` messages by row, and within a row in the order added."""

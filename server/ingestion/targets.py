@@ -19,3 +19,7 @@ def max_length(table: Table, column: str) -> int | None:
     if isinstance(column_type, String):
         return column_type.length
     return None
+
+
+PROFILE_ATTRIBUTES = ("segment", "country", "city", "state", "region")
+"""The customer table's profile columns, which a mapping's ProfileColumns may fill."""

@@ -1,8 +1,8 @@
-"""Validating the text cells of an order file and converting them to typed order lines."""
+"""Validating one chunk of an order file and converting it to typed order lines."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 from sqlalchemy import Table
@@ -14,66 +14,195 @@ from server.ingestion.cells import (
     parse_numbers,
     require_values,
 )
+from server.ingestion.customers_key import customer_keys
 from server.ingestion.duplicates import find_duplicates
-from server.ingestion.mapping import ColumnMapping
+from server.ingestion.mapping import ISO8601, ColumnMapping
+from server.ingestion.order_rows import (
+    allocate_discounts,
+    exclude_orders,
+    fill_order_columns,
+    line_keys,
+    refund_lines,
+)
 from server.ingestion.row_messages import RowMessages
 from server.ingestion.targets import CUSTOMER_TABLE, ORDER_LINE_TABLE, max_length
 
+LINE_COLUMNS = (
+    "customer_id",
+    "order_id",
+    "order_date",
+    "product_id",
+    "quantity",
+    "amount",
+    "line_key",
+)
+
 
 @dataclass(frozen=True)
-class ValidOrders:
-    """Typed order lines indexed by data row, and the warnings about returned lines.
+class ChunkSettings:
+    """What holds for every chunk of one file: the date format and how numbers are written."""
 
-    `lines` has the columns customer_id, order_date (datetime64), amount, quantity,
-    order_id and product_id (None when empty), then one column per mapped profile
-    attribute (None when empty).
+    date_format: str
+    decimal: str = "."
+    thousands: str | None = None
+    iso_date_columns: frozenset[str] = frozenset()
+
+
+@dataclass
+class ValidOrders:
+    """Typed order lines of one chunk, indexed by data row, and what was set aside.
+
+    `lines` has the columns of LINE_COLUMNS (order_date as datetime64, text None when
+    empty), then one column per mapped profile attribute. Refund lines made from a
+    refund column carry the row number of their order's first row. `excluded`
+    counts the rows left out per exclusion reason, and `excluded_orders` lists their
+    order ids, so an upsert can remove orders that were loaded before.
     """
 
     lines: pd.DataFrame
+    problems: RowMessages
     returns: RowMessages
+    excluded: dict[str, int] = field(default_factory=dict)
+    excluded_orders: list[str] = field(default_factory=list)
+    refunds: int = 0
 
 
-def validate_orders(cells: pd.DataFrame, mapping: ColumnMapping, file_name: str) -> ValidOrders:
-    """Check every mapped cell and convert the rows to order lines.
+def validate_orders(
+    cells: pd.DataFrame, mapping: ColumnMapping, settings: ChunkSettings
+) -> ValidOrders:
+    """Check every mapped cell of `cells` and convert the rows to order lines.
 
-    Raises IngestionError listing the problems of the whole file when any cell is
-    invalid or a row repeats another one that the duplicate policy rejects.
+    Problems are collected, not raised, so that every chunk of a file can be checked
+    before the load fails.
     """
     problems = RowMessages()
+    cells = _blank_missing_values(cells, mapping)
+    if mapping.order_id is not None and mapping.order_columns:
+        require_values(cells[mapping.order_id], mapping.order_id, "order id", problems)
+        cells = fill_order_columns(cells, mapping.order_id, mapping.order_columns)
+
     lines = pd.DataFrame(index=cells.index)
-
-    customer_ids = cells[mapping.customer_id]
-    require_values(customer_ids, mapping.customer_id, "customer id", problems)
-    _limit(customer_ids, mapping.customer_id, CUSTOMER_TABLE, "customer_id", problems)
-    lines["customer_id"] = customer_ids
-
-    order_dates = cells[mapping.order_date]
-    lines["order_date"] = parse_dates(
-        order_dates, mapping.order_date, mapping.date_format, problems
-    )
-    lines["amount"] = parse_numbers(cells[mapping.amount], mapping.amount, "amount", problems)
-    lines["quantity"] = _quantities(cells, mapping, problems)
+    lines["customer_id"] = customer_keys(cells, mapping, problems)
     lines["order_id"] = _optional_text(
         cells, mapping.order_id, ORDER_LINE_TABLE, "order_id", problems
     )
+    lines["order_date"] = _order_dates(cells, mapping, settings, problems)
     lines["product_id"] = _optional_text(
         cells, mapping.product_id, ORDER_LINE_TABLE, "product_id", problems
     )
+    lines["quantity"] = _quantities(cells, mapping, settings, problems)
+    lines["amount"] = _amounts(cells, lines["quantity"], mapping, settings, problems)
+    lines["line_key"] = line_keys(cells, mapping, problems)
     for attribute, column in mapping.profile.by_attribute().items():
         lines[attribute] = _optional_text(cells, column, CUSTOMER_TABLE, attribute, problems)
 
     if mapping.line_id is not None and mapping.duplicates == "reject":
         require_values(cells[mapping.line_id], mapping.line_id, "line id", problems)
-    find_duplicates(cells, mapping, problems)
+    if mapping.line_id is None and not mapping.number_lines:
+        # NOTE: rows equal in every column are found within a chunk only (CHUNK_ROWS),
+        # while repeated line keys are found across the whole file.
+        find_duplicates(cells, mapping, problems)
 
-    problems.raise_if_any(file_name)
-    return ValidOrders(lines=lines, returns=_flag_returns(cells[mapping.amount], lines, mapping))
+    return _finish(cells, lines, mapping, settings, problems)
 
 
-def _quantities(cells: pd.DataFrame, mapping: ColumnMapping, problems: RowMessages) -> pd.Series:
+def _finish(
+    cells: pd.DataFrame,
+    lines: pd.DataFrame,
+    mapping: ColumnMapping,
+    settings: ChunkSettings,
+    problems: RowMessages,
+) -> ValidOrders:
+    if mapping.order_discount is not None:
+        discounts = _order_numbers(cells, mapping.order_discount, "discount", settings, problems)
+        lines["amount"] = allocate_discounts(lines, discounts)
+
+    refunds = pd.DataFrame(columns=lines.columns)
+    if mapping.refund_amount is not None:
+        refunded = _order_numbers(cells, mapping.refund_amount, "refund", settings, problems)
+        refunds = refund_lines(lines, refunded)
+
+    exclusion = exclude_orders(cells, mapping)
+    kept = lines.loc[~exclusion.excluded]
+    kept_refunds = refunds.loc[refunds.index.isin(kept.index)]
+    returns = _flag_returns(cells, kept, mapping)
+    return ValidOrders(
+        lines=pd.concat([kept, kept_refunds]) if len(kept_refunds) else kept,
+        problems=problems,
+        returns=returns,
+        excluded=exclusion.counts,
+        excluded_orders=exclusion.order_ids,
+        refunds=len(kept_refunds),
+    )
+
+
+def _blank_missing_values(cells: pd.DataFrame, mapping: ColumnMapping) -> pd.DataFrame:
+    if not mapping.missing_values:
+        return cells
+    return cells.mask(cells.isin(list(mapping.missing_values)), "")
+
+
+def _order_dates(
+    cells: pd.DataFrame, mapping: ColumnMapping, settings: ChunkSettings, problems: RowMessages
+) -> pd.Series:
+    column = mapping.order_date
+    date_format = ISO8601 if column in settings.iso_date_columns else settings.date_format
+    return parse_dates(cells[column], column, date_format, problems)
+
+
+def _quantities(
+    cells: pd.DataFrame, mapping: ColumnMapping, settings: ChunkSettings, problems: RowMessages
+) -> pd.Series:
     if mapping.quantity is None:
         return pd.Series(1.0, index=cells.index)
-    return parse_numbers(cells[mapping.quantity], mapping.quantity, "quantity", problems)
+    return _numbers(cells, mapping.quantity, "quantity", settings, problems)
+
+
+def _amounts(
+    cells: pd.DataFrame,
+    quantities: pd.Series,
+    mapping: ColumnMapping,
+    settings: ChunkSettings,
+    problems: RowMessages,
+) -> pd.Series:
+    if mapping.amount is not None:
+        return _numbers(cells, mapping.amount, "amount", settings, problems)
+    assert mapping.unit_price is not None
+    prices = _numbers(cells, mapping.unit_price, "unit price", settings, problems)
+    return prices * quantities
+
+
+def _numbers(
+    cells: pd.DataFrame,
+    column: str,
+    label: str,
+    settings: ChunkSettings,
+    problems: RowMessages,
+) -> pd.Series:
+    return parse_numbers(
+        cells[column],
+        column,
+        label,
+        problems,
+        decimal=settings.decimal,
+        thousands=settings.thousands,
+    )
+
+
+def _order_numbers(
+    cells: pd.DataFrame, column: str, label: str, settings: ChunkSettings, problems: RowMessages
+) -> pd.Series:
+    """Parse an order-level amount such as a discount; empty cells count as 0."""
+    numbers = parse_numbers(
+        cells[column],
+        column,
+        label,
+        problems,
+        decimal=settings.decimal,
+        thousands=settings.thousands,
+        required=False,
+    )
+    return numbers.fillna(0.0)
 
 
 def _optional_text(
@@ -97,14 +226,16 @@ def _limit(
         limit_length(values, column, length, problems)
 
 
-def _flag_returns(amounts: pd.Series, lines: pd.DataFrame, mapping: ColumnMapping) -> RowMessages:
+def _flag_returns(cells: pd.DataFrame, lines: pd.DataFrame, mapping: ColumnMapping) -> RowMessages:
+    column = mapping.amount or mapping.unit_price
+    assert column is not None
     returns = RowMessages()
     returns.add(
         lines["amount"] < 0,
-        amounts,
-        mapping.amount,
+        cells[column],
+        column,
         lambda row, value: (
-            f"Row {row}, column {mapping.amount!r}: negative amount {value} was loaded as a return."
+            f"Row {row}, column {column!r}: negative amount {value} was loaded as a return."
         ),
     )
     return returns

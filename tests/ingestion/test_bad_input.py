@@ -7,11 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
 import pytest
-from sqlalchemy import Connection, Engine, Table
+from sqlalchemy import Connection, Engine
 
 from server.ingestion import ColumnMapping, IngestionError, load_orders, loader
+from server.ingestion.merge import MergeCounts
 from tests.ingestion.helpers import CDNOW_SAMPLE, table_rows, write_superstore_sample
 
 
@@ -302,32 +302,30 @@ def test_invalid_source_rejected(sqlite_engine: Engine, tmp_path: Path) -> None:
         load_orders(sqlite_engine, path, "superstore", source="x" * 65)
 
 
-def test_failed_insert_rolls_back(
+def test_failed_merge_rolls_back(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     load_orders(engine, write_superstore_sample(tmp_path / "old.csv", rows=4), "superstore", "s")
     before = table_rows(engine)
-    insert_customers_only = _fail_on_order_lines(loader.insert_frame)
-    monkeypatch.setattr(loader, "insert_frame", insert_customers_only)
+    monkeypatch.setattr(loader, "upsert_source", _fail_after(loader.upsert_source))
 
     new_file = write_superstore_sample(tmp_path / "new.csv", rows=8)
-    with pytest.raises(RuntimeError, match="order_line insert failed"):
+    with pytest.raises(RuntimeError, match="merge failed"):
         load_orders(engine, new_file, "superstore", source="s")
 
-    # The old rows were deleted and new customers inserted before the failure.
+    # The merge had written the new lines and customers before the failure.
     assert table_rows(engine) == before
 
 
-InsertFrame = Callable[[Connection, Table, pd.DataFrame], None]
+Merge = Callable[[Connection, str, list[str]], MergeCounts]
 
 
-def _fail_on_order_lines(insert: InsertFrame) -> InsertFrame:
-    def insert_or_fail(connection: Connection, table: Table, frame: pd.DataFrame) -> None:
-        if table.name == "order_line":
-            raise RuntimeError("order_line insert failed")
-        insert(connection, table, frame)
+def _fail_after(merge: Merge) -> Merge:
+    def merge_then_fail(connection: Connection, source: str, attributes: list[str]) -> MergeCounts:
+        merge(connection, source, attributes)
+        raise RuntimeError("merge failed")
 
-    return insert_or_fail
+    return merge_then_fail
 
 
 def test_concurrent_loads_share_customers(engine: Engine, tmp_path: Path) -> None:
