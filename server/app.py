@@ -8,12 +8,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from cross_web import HTTPException
 from sqlalchemy import Engine, text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
@@ -56,9 +58,27 @@ class LookaheadGraphQL(GraphQL[Context, None]):
             schema,
             graphql_ide="graphiql" if settings.graphiql else None,
             subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            multipart_uploads_enabled=True,
         )
         self._engine = engine
         self._settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        # Strawberry leaves the spooled files of a multipart upload open when the
+        # request is denied before a resolver reads them; closing the request
+        # closes them whatever the outcome.
+        request = Request(scope=scope, receive=receive)
+        try:
+            try:
+                response: Response = await self.run(request)
+            except HTTPException as error:
+                response = PlainTextResponse(error.reason, status_code=error.status_code)
+            await response(scope, receive, send)
+        finally:
+            await request.close()
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         http_request = request if isinstance(request, Request) else None

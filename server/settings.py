@@ -63,6 +63,8 @@ class Settings:
     max_aliases: int = 30
     max_query_tokens: int = 2000
     max_body_bytes: int = 1024 * 1024
+    # File uploads (multipart requests to /graphql) stream to disk, so they may be larger.
+    max_upload_bytes: int = 200 * 1024 * 1024
     # A token bucket per API token (or per client address without one); 0 disables it.
     rate_limit_per_minute: int = 600
     rate_limit_burst: int = 60
@@ -91,6 +93,7 @@ class Settings:
             max_aliases=_int_env("LOOKAHEAD_MAX_ALIASES", 30),
             max_query_tokens=_int_env("LOOKAHEAD_MAX_QUERY_TOKENS", 2000),
             max_body_bytes=_int_env("LOOKAHEAD_MAX_BODY_BYTES", 1024 * 1024),
+            max_upload_bytes=_int_env("LOOKAHEAD_MAX_UPLOAD_BYTES", 200 * 1024 * 1024),
             rate_limit_per_minute=_int_env("LOOKAHEAD_RATE_LIMIT_PER_MINUTE", 600),
             rate_limit_burst=_int_env("LOOKAHEAD_RATE_LIMIT_BURST", 60),
             request_timeout_seconds=_float_env("LOOKAHEAD_REQUEST_TIMEOUT_SECONDS", 30.0),

@@ -16,9 +16,9 @@ from server.graphql.db import run_db
 from server.graphql.inputs import InputError, SegmentInput, SegmentPayload
 from server.graphql.pagination import decode_cursor, page_size
 from server.graphql.permissions import IsContributor, IsViewer
+from server.graphql.predictions import PredictionMutations, PredictionQueries, Subscription
 from server.graphql.segment_operations import SegmentMutations, SegmentQueries, segment_request
 from server.graphql.tokens import TokenMutations, TokenQueries
-from server.graphql.uploads import UploadMutations
 from server.graphql.types import (
     OutputEntity,
     Prediction,
@@ -29,6 +29,7 @@ from server.graphql.types import (
     read_segment,
     read_segments,
 )
+from server.graphql.uploads import UploadMutations
 from server.graphql.viewer import Viewer, resolve_viewer
 from server.security.audit import AuditAction, AuditTarget, record_audit_separately
 from server.security.limits import RequestLimits
@@ -50,7 +51,7 @@ def _parse_id(raw: str) -> int | None:
 
 
 @strawberry.type(description="Reads; every field needs at least the viewer role.")
-class Query(TokenQueries, AuditQueries, SegmentQueries):
+class Query(TokenQueries, AuditQueries, SegmentQueries, PredictionQueries):
     viewer: Viewer = strawberry.field(
         resolver=resolve_viewer,
         description="The caller behind the API token, with its role.",
@@ -108,7 +109,7 @@ def _not_found(prediction_id: str) -> SegmentPayload:
 
 
 @strawberry.type(description="Changes; each names the role it needs.")
-class Mutation(TokenMutations, SegmentMutations, UploadMutations):
+class Mutation(TokenMutations, SegmentMutations, UploadMutations, PredictionMutations):
     @strawberry.mutation(
         description="Create a segment from attributes of a prediction's output entity.",
         permission_classes=[IsContributor],
@@ -162,6 +163,7 @@ def _should_mask(error: GraphQLError) -> bool:
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
+    subscription=Subscription,
     extensions=[
         RequestLimits,
         HideSuggestions,

@@ -15,9 +15,10 @@ class BodySizeLimit:
     it does.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_upload_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -25,6 +26,9 @@ class BodySizeLimit:
             return
 
         declared = _content_length(scope)
+        if is_multipart(scope):
+            await self._pass_upload(scope, receive, send, declared)
+            return
         if declared == -1:
             await send_error(
                 scope,
@@ -56,15 +60,49 @@ class BodySizeLimit:
 
         await self.app(scope, _replay(b"".join(chunks), receive), send)
 
-    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _pass_upload(
+        self, scope: Scope, receive: Receive, send: Send, declared: int | None
+    ) -> None:
+        """Let a file upload through unbuffered once its declared size is within the cap.
+
+        The server stops a body longer than its Content-Length, so checking the
+        declared size bounds what the upload handler can receive.
+        """
+        if declared is None or declared == -1:
+            await send_error(
+                scope,
+                receive,
+                send,
+                status=411,
+                code="LENGTH_REQUIRED",
+                message="file uploads need a Content-Length header with the body size",
+            )
+            return
+        if declared > self.max_upload_bytes:
+            await self._reject(scope, receive, send, self.max_upload_bytes)
+            return
+        await self.app(scope, receive, send)
+
+    async def _reject(
+        self, scope: Scope, receive: Receive, send: Send, limit: int | None = None
+    ) -> None:
         await send_error(
             scope,
             receive,
             send,
             status=413,
             code="PAYLOAD_TOO_LARGE",
-            message=f"request body is larger than {self.max_bytes} bytes; send a smaller one",
+            message=f"request body is larger than {limit or self.max_bytes} bytes; "
+            "send a smaller one",
         )
+
+
+def is_multipart(scope: Scope) -> bool:
+    """Return True for a multipart/form-data request, the shape of GraphQL file uploads."""
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            return value.decode("latin-1").lower().startswith("multipart/form-data")
+    return False
 
 
 def _content_length(scope: Scope) -> int | None:

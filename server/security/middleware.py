@@ -34,7 +34,11 @@ def security_middleware(settings: Settings) -> list[Middleware]:
         limiter = TokenBucketLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
         stack.append(Middleware(RateLimit, limiter=limiter))
     stack += [
-        Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+        Middleware(
+            BodySizeLimit,
+            max_bytes=settings.max_body_bytes,
+            max_upload_bytes=settings.max_upload_bytes,
+        ),
         Middleware(GraphQLTransportRules, max_query_tokens=settings.max_query_tokens),
     ]
     return stack

@@ -18,9 +18,10 @@ from server.security.errors import send_error
 
 GRAPHQL_PATH = "/graphql"
 
-# Media types a POST to /graphql may use. Multipart file uploads would be added
-# here together with Strawberry's `multipart_uploads_enabled` on the GraphQL view.
+# Media types a POST to /graphql may use. A multipart file upload is accepted only
+# with the bearer header, which a cross-site form cannot add.
 ALLOWED_POST_TYPES = frozenset({"application/json"})
+UPLOAD_TYPE = "multipart/form-data"
 
 
 class GraphQLTransportRules:
@@ -38,7 +39,18 @@ class GraphQLTransportRules:
         headers = Headers(scope=scope)
         if scope["method"] == "POST":
             media_type = headers.get("content-type", "").split(";")[0].strip().lower()
-            if media_type not in ALLOWED_POST_TYPES:
+            if media_type == UPLOAD_TYPE and "authorization" not in headers:
+                await send_error(
+                    scope,
+                    receive,
+                    send,
+                    status=401,
+                    code="UNAUTHENTICATED",
+                    message="file uploads need the 'Authorization: Bearer <token>' header",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+                return
+            if media_type not in ALLOWED_POST_TYPES and media_type != UPLOAD_TYPE:
                 shown = media_type or "none"
                 await send_error(
                     scope,

@@ -1,0 +1,180 @@
+"""The `loadOrdersFile` mutation: an order file uploaded as a GraphQL multipart request."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.file_uploads import Upload
+from strawberry.types import Info
+
+from server.graphql.context import context_value
+from server.graphql.db import run_db
+from server.graphql.inputs import InputError
+from server.graphql.permissions import IsContributor
+from server.ingestion import IngestionError, LoadReport, load_orders
+
+logger = logging.getLogger(__name__)
+
+"""The largest upload accepted; larger files are for `lookahead ingest` on the server."""
+
+_COPY_BLOCK = 1024 * 1024
+_KEPT_SUFFIXES = {".csv", ".tsv", ".txt", ".parquet", ".gz", ".bz2", ".xz", ".zip"}
+
+
+@strawberry.type(description="Rows left out of a load for one exclusion reason.")
+class ExcludedRows:
+    reason: str = strawberry.field(description="The mapping's reason, such as cancelled.")
+    rows: int = strawberry.field(description="Rows left out for this reason.")
+
+
+@strawberry.type(description="A problem or warning about one cell, row or the whole file.")
+class RowProblem:
+    row: int | None = strawberry.field(description="1-based data row; null for the file.")
+    column: str | None = strawberry.field(description="The file's column; null for a row.")
+    value: str | None = strawberry.field(description="The cell as written in the file.")
+    message: str = strawberry.field(description="What is wrong and how to fix it.")
+
+
+@strawberry.type(description="What a load read, set aside and wrote (or would write).")
+class LoadReportType:
+    source: str = strawberry.field(description="The source the rows belong to.")
+    mapping: str = strawberry.field(description="The column mapping used.")
+    mode: str = strawberry.field(description="replace or upsert.")
+    dry_run: bool = strawberry.field(description="True when nothing was written.")
+    rows_read: int = strawberry.field(description="Data rows in the file, blank ones included.")
+    rows_loaded: int = strawberry.field(description="Rows that became order lines.")
+    excluded: list[ExcludedRows] = strawberry.field(description="Rows left out, by reason.")
+    customers: int = strawberry.field(description="Distinct customers of the loaded rows.")
+    orders: int = strawberry.field(description="Distinct orders of the loaded rows.")
+    order_lines: int = strawberry.field(description="Lines written, refund lines included.")
+    net_revenue: float = strawberry.field(description="Sum of line amounts after discounts.")
+    first_order_date: str = strawberry.field(description="Earliest order date, ISO 8601.")
+    last_order_date: str = strawberry.field(description="Latest order date, ISO 8601.")
+    lines_added: int = strawberry.field(description="New lines.")
+    lines_updated: int = strawberry.field(description="Lines whose values changed.")
+    lines_unchanged: int = strawberry.field(description="Lines already stored as they are.")
+    lines_removed: int = strawberry.field(description="Lines deleted by replace or upsert.")
+    warnings: list[RowProblem] = strawberry.field(description="The first 50 returned lines.")
+
+    @classmethod
+    def from_report(cls, report: LoadReport) -> LoadReportType:
+        return cls(
+            source=report.source,
+            mapping=report.mapping,
+            mode=report.mode,
+            dry_run=report.dry_run,
+            rows_read=report.rows_read,
+            rows_loaded=report.rows_loaded,
+            excluded=[
+                ExcludedRows(reason=reason, rows=rows)
+                for reason, rows in sorted(report.excluded_rows.items())
+            ],
+            customers=report.customers,
+            orders=report.orders,
+            order_lines=report.order_lines,
+            net_revenue=report.net_revenue,
+            first_order_date=report.first_order_date.isoformat(),
+            last_order_date=report.last_order_date.isoformat(),
+            lines_added=report.lines_added,
+            lines_updated=report.lines_updated,
+            lines_unchanged=report.lines_unchanged,
+            lines_removed=report.lines_removed or report.replaced_rows,
+            warnings=[RowProblem(**warning.as_dict()) for warning in report.warnings],
+        )
+
+
+@strawberry.type(description="The load's report, or the problems that stopped it.")
+class LoadOrdersPayload:
+    report: LoadReportType | None = strawberry.field(description="Null when errors is not empty.")
+    problems: list[RowProblem] = strawberry.field(
+        description="The first 50 problems of a rejected file, in row order."
+    )
+    errors: list[InputError] = strawberry.field(description="Empty on success.")
+
+
+@strawberry.type
+class UploadMutations:
+    @strawberry.mutation(
+        description=(
+            "Load an uploaded order file (CSV, TSV or Parquet; 200 MiB by default) as a source. "
+            "A rejected file writes nothing."
+        ),
+        permission_classes=[IsContributor],
+    )
+    async def load_orders_file(
+        self,
+        info: Info,
+        file: Upload,
+        # The GraphQL names are format and source; "source" would clash with the
+        # parent-value argument that Strawberry passes to permission checks.
+        mapping_name: Annotated[
+            str | None,
+            strawberry.argument(
+                name="format",
+                description="A built-in mapping; default: recognised from the header.",
+            ),
+        ] = None,
+        source_name: Annotated[
+            str | None,
+            strawberry.argument(name="source", description="Default: the mapping's name."),
+        ] = None,
+        dry_run: bool = False,
+    ) -> LoadOrdersPayload:
+        context = context_value(info.context)
+        upload: Any = file
+        with tempfile.TemporaryDirectory(prefix="lookahead-upload-") as folder:
+            path = Path(folder) / _safe_name(getattr(upload, "filename", None))
+            limit = context.settings.max_upload_bytes
+            if not await _save(upload, path, limit):
+                return _failed("file", "TOO_LARGE", _too_large_message(limit))
+            try:
+                report = await run_db(
+                    load_orders, context.engine, path, mapping_name, source_name, dry_run=dry_run
+                )
+            except IngestionError as error:
+                return LoadOrdersPayload(
+                    report=None,
+                    problems=[RowProblem(**problem.as_dict()) for problem in error.problems],
+                    errors=[InputError(field="file", code="INVALID_FILE", message=str(error))],
+                )
+            except ValueError as error:
+                field = "format" if "mapping" in str(error) else "source"
+                return _failed(field, "INVALID_VALUE", str(error))
+        logger.info("uploaded file loaded as source %r: %s", report.source, report.summary())
+        return LoadOrdersPayload(report=LoadReportType.from_report(report), problems=[], errors=[])
+
+
+def _failed(field: str, code: str, message: str) -> LoadOrdersPayload:
+    return LoadOrdersPayload(
+        report=None, problems=[], errors=[InputError(field=field, code=code, message=message)]
+    )
+
+
+def _too_large_message(limit: int) -> str:
+    return (
+        f"the file is larger than {limit // (1024 * 1024)} MiB; compress it "
+        "with gzip, or load it on the server with 'lookahead ingest orders'"
+    )
+
+
+def _safe_name(filename: str | None) -> str:
+    """Keep only the known suffixes of the client's file name, which pick the reader."""
+    suffixes = [suffix.lower() for suffix in Path(filename or "").suffixes]
+    kept = [suffix for suffix in suffixes if suffix in _KEPT_SUFFIXES]
+    return "upload" + "".join(kept[-2:])
+
+
+async def _save(upload: Any, path: Path, limit: int) -> bool:
+    """Copy the upload to `path`; return False, keeping nothing, once it passes the limit."""
+    written = 0
+    with path.open("wb") as target:
+        while block := await upload.read(_COPY_BLOCK):
+            written += len(block)
+            if written > limit:
+                return False
+            target.write(block)
+    return True
