@@ -8,6 +8,8 @@ compiled SQL.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -120,27 +122,70 @@ def reflect_entity(bind: Engine | Connection, entity_name: str) -> Entity:
     The built-in customer profile takes precedence over a registered entity of the
     same name.
     """
-    if entity_name == PROFILE_ENTITY:
-        return profile_entity()
+    found = reflect_entities(bind, [entity_name])[entity_name]
+    if found is None:
+        raise EntityNotFound(f"entity {entity_name!r} does not exist")
+    return found
+
+
+def reflect_entities(bind: Engine | Connection, names: list[str]) -> dict[str, Entity | None]:
+    """Reflect several entities with one registry query; None for each that does not exist.
+
+    A reflected table is cached for the process under its registry version, which
+    every replacement of the rows increments, so columns changed by a later run are
+    reflected again while an unchanged entity costs one registry query in all.
+    """
+    found: dict[str, Entity | None] = {name: None for name in names}
+    if PROFILE_ENTITY in found:
+        found[PROFILE_ENTITY] = profile_entity()
+    wanted = [name for name in names if name != PROFILE_ENTITY]
+    if not wanted:
+        return found
+
     registry = table_of(OutputEntityRecord)
     with _connect(bind) as connection:
-        found = connection.execute(
-            select(registry.c.table_name, registry.c.role).where(registry.c.name == entity_name)
-        ).first()
-        if found is None:
-            raise EntityNotFound(f"entity {entity_name!r} does not exist")
-        table_name, role = found
-        try:
-            table = Table(table_name, MetaData(), autoload_with=connection)
-        except NoSuchTableError:
-            raise EntityNotFound(f"the table of entity {entity_name!r} does not exist") from None
+        rows = connection.execute(
+            select(
+                registry.c.name, registry.c.table_name, registry.c.role, registry.c.version
+            ).where(registry.c.name.in_(set(wanted)))
+        ).all()
+        for name, table_name, role, version in rows:
+            table = _reflect_table(connection, table_name, version)
+            if table is not None:
+                found[name] = Entity(name, table, _attributes_of(table), role=role)
+    return found
 
+
+_REFLECTED: OrderedDict[tuple[str, str, int], Table] = OrderedDict()
+_REFLECTED_LOCK = threading.Lock()
+_REFLECTED_MAX = 512
+
+
+def _reflect_table(connection: Connection, table_name: str, version: int) -> Table | None:
+    key = (connection.engine.url.render_as_string(hide_password=True), table_name, version)
+    with _REFLECTED_LOCK:
+        cached = _REFLECTED.get(key)
+        if cached is not None:
+            _REFLECTED.move_to_end(key)
+            return cached
+    try:
+        table = Table(table_name, MetaData(), autoload_with=connection)
+    except NoSuchTableError:
+        return None
+    with _REFLECTED_LOCK:
+        _REFLECTED[key] = table
+        while len(_REFLECTED) > _REFLECTED_MAX:
+            _REFLECTED.popitem(last=False)
+    return table
+
+
+def _attributes_of(table: Table) -> dict[str, Attribute]:
     attributes: dict[str, Attribute] = {}
     for column in table.columns:
         data_type = attribute_type(column.type)
         if data_type is not None:
             attributes[column.name] = Attribute(column.name, data_type)
-    return Entity(entity_name, table, attributes, role=role)
+    return attributes
 
 
 class EntityCatalog:
