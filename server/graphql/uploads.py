@@ -8,14 +8,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import strawberry
+from sqlalchemy import Connection
 from strawberry.file_uploads import Upload
 from strawberry.types import Info
 
+from server.auth.tokens import Principal
 from server.graphql.context import context_value
 from server.graphql.db import run_db
 from server.graphql.inputs import InputError
 from server.graphql.permissions import IsContributor
 from server.ingestion import IngestionError, LoadReport, load_orders
+from server.ingestion.loader import AfterWrite
+from server.security.audit import AuditAction, AuditTarget, record_audit
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +137,13 @@ class UploadMutations:
                 return _failed("file", "TOO_LARGE", _too_large_message(limit))
             try:
                 report = await run_db(
-                    load_orders, context.engine, path, mapping_name, source_name, dry_run=dry_run
+                    load_orders,
+                    context.engine,
+                    path,
+                    mapping_name,
+                    source_name,
+                    dry_run=dry_run,
+                    after_write=_auditor(context.principal),
                 )
             except IngestionError as error:
                 return LoadOrdersPayload(
@@ -146,6 +156,27 @@ class UploadMutations:
                 return _failed(field, "INVALID_VALUE", str(error))
         logger.info("uploaded file loaded as source %r: %s", report.source, report.summary())
         return LoadOrdersPayload(report=LoadReportType.from_report(report), problems=[], errors=[])
+
+
+def _auditor(principal: Principal | None) -> AfterWrite:
+    """Return a hook that records the load as an audit event: counts, never rows."""
+
+    def record(connection: Connection, report: LoadReport) -> None:
+        details = {
+            "kind": "orders",
+            "mapping": report.mapping,
+            "mode": report.mode,
+            "rows_read": report.rows_read,
+            "rows_loaded": report.rows_loaded,
+            "lines_added": report.lines_added,
+            "lines_updated": report.lines_updated,
+            "lines_removed": report.lines_removed or report.replaced_rows,
+        }
+        record_audit(
+            connection, principal, AuditAction.LOAD, AuditTarget.SOURCE, report.source, details
+        )
+
+    return record
 
 
 def _failed(field: str, code: str, message: str) -> LoadOrdersPayload:

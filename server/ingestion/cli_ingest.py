@@ -1,4 +1,8 @@
-"""The `lookahead ingest` command: load a file, then print its report as text or JSON."""
+"""The `lookahead ingest` command: load a file, then print its report as text or JSON.
+
+Every kind of file prints the same report shape: rows read, loaded and rejected,
+and on failure each problem with its row, column and message.
+"""
 
 from __future__ import annotations
 
@@ -10,28 +14,42 @@ from typing import TextIO
 
 from sqlalchemy import Engine
 
+from server.ingestion.customer_profiles import CustomerMapping, load_customers
 from server.ingestion.errors import IngestionError
 from server.ingestion.loader import load_orders
 from server.ingestion.mapping import ColumnMapping
-from server.ingestion.mapping_file import read_mapping
+from server.ingestion.mapping_file import read_mapping, read_record_mapping
+from server.ingestion.products import ProductMapping, load_products
+from server.ingestion.record_report import RecordLoadReport
 
 PROGRESS_MIN_BYTES = 50 * 1024 * 1024
 """Files from this size up show a progress bar, when stderr is a terminal."""
 
 _BAR_WIDTH = 30
+KINDS = ("orders", "subscriptions", "customers", "products")
+_DEFAULT_SOURCES = {"subscriptions": "subscriptions", "customers": "customers"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("kind", choices=["orders", "subscriptions"], help="what the file holds")
+    parser.add_argument("kind", choices=KINDS, help="what the file contains")
     parser.add_argument("file", type=Path, help="CSV, TSV or Parquet file (.gz, .bz2, .xz, .zip)")
     chosen = parser.add_mutually_exclusive_group()
     chosen.add_argument("--mapping", type=Path, help="JSON file that declares the column mapping")
     chosen.add_argument(
         "--format",
-        help="built-in mapping: cdnow, superstore, shopify or woocommerce (default: "
-        "recognised from the header)",
+        help="built-in layout (default: recognised from the header). Orders: cdnow, "
+        "superstore, shopify, woocommerce. Subscriptions: plain, stripe, telco. "
+        "Customers: profile. Products: catalog, generated, superstore",
     )
-    parser.add_argument("--source", help="name of the source (default: the mapping's name)")
+    parser.add_argument(
+        "--source",
+        help="name of the source (default: the mapping's name for orders and products, "
+        "'subscriptions' for subscriptions, 'customers' for customers)",
+    )
+    parser.add_argument(
+        "--profile-entity",
+        help="subscriptions only: write the attribute columns as this profile entity",
+    )
     parser.add_argument(
         "--dry-run", action="store_true", help="check and count everything, write nothing"
     )
@@ -40,9 +58,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_ingest(args: argparse.Namespace, engine: Engine) -> int:
     """Load the file and print the report; return 0, or 1 when the file was rejected."""
-    if args.kind == "subscriptions":
-        return _run_subscriptions(args, engine)
+    if args.profile_entity is not None and args.kind != "subscriptions":
+        raise ValueError("--profile-entity applies to subscriptions files only")
+    try:
+        if args.kind == "subscriptions":
+            return _run_subscriptions(args, engine)
+        if args.kind in ("customers", "products"):
+            return _run_records(args, engine)
+        return _run_orders(args, engine)
+    except IngestionError as error:
+        _print_failure(error, args.json)
+        return 1
 
+
+def _run_orders(args: argparse.Namespace, engine: Engine) -> int:
     mapping: ColumnMapping | str | None = args.format
     if args.mapping is not None:
         mapping = read_mapping(args.mapping)
@@ -56,13 +85,9 @@ def run_ingest(args: argparse.Namespace, engine: Engine) -> int:
             dry_run=args.dry_run,
             progress=progress,
         )
-    except IngestionError as error:
+    finally:
         if progress is not None:
             progress.finish()
-        _print_failure(error, args.json)
-        return 1
-    if progress is not None:
-        progress.finish()
 
     if args.json:
         print(json.dumps(report.as_dict()))
@@ -74,20 +99,40 @@ def run_ingest(args: argparse.Namespace, engine: Engine) -> int:
 
 
 def _run_subscriptions(args: argparse.Namespace, engine: Engine) -> int:
+    from server.ingestion.subscription_formats import SubscriptionMapping
     from server.ingestion.subscriptions import load_subscriptions
 
-    if args.mapping is not None or args.format is not None or args.dry_run:
-        raise ValueError(
-            "subscriptions files take no --mapping, --format or --dry-run yet; use the "
-            "columns subscription_id, customer_id, start_date, end_date, recurrence_months "
-            "and recurring_amount"
+    layout: SubscriptionMapping | str | None = args.format
+    if args.mapping is not None:
+        layout = read_record_mapping(args.mapping, SubscriptionMapping)
+    report = load_subscriptions(
+        engine,
+        args.file,
+        args.source or _DEFAULT_SOURCES["subscriptions"],
+        args.profile_entity,
+        layout=layout,
+        dry_run=args.dry_run,
+    )
+    print(json.dumps(report.as_dict()) if args.json else "\n".join(report.details()))
+    return 0
+
+
+def _run_records(args: argparse.Namespace, engine: Engine) -> int:
+    report: RecordLoadReport
+    if args.kind == "customers":
+        customer_mapping: CustomerMapping | str | None = args.format
+        if args.mapping is not None:
+            customer_mapping = read_record_mapping(args.mapping, CustomerMapping)
+        source = args.source or _DEFAULT_SOURCES["customers"]
+        report = load_customers(engine, args.file, customer_mapping, source, dry_run=args.dry_run)
+    else:
+        product_mapping: ProductMapping | str | None = args.format
+        if args.mapping is not None:
+            product_mapping = read_record_mapping(args.mapping, ProductMapping)
+        report = load_products(
+            engine, args.file, product_mapping, args.source, dry_run=args.dry_run
         )
-    try:
-        report = load_subscriptions(engine, args.file, source=args.source or "subscriptions")
-    except IngestionError as error:
-        _print_failure(error, args.json)
-        return 1
-    print(json.dumps(report.as_dict()) if args.json else report.summary())
+    print(json.dumps(report.as_dict()) if args.json else "\n".join(report.details()))
     return 0
 
 

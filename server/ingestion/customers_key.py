@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Protocol
 
 import pandas as pd
 
 from server.ingestion.cells import limit_length
-from server.ingestion.mapping import ColumnMapping
 from server.ingestion.row_messages import RowMessages
 from server.ingestion.targets import CUSTOMER_TABLE, max_length
 
@@ -25,7 +25,22 @@ def email_key(email: str) -> str:
     return EMAIL_KEY_PREFIX + hashlib.sha1(normalised.encode("utf-8")).hexdigest()
 
 
-def customer_keys(cells: pd.DataFrame, mapping: ColumnMapping, problems: RowMessages) -> pd.Series:
+class CustomerKeyColumns(Protocol):
+    """The columns that key a file's customers, as an order or customer mapping names them."""
+
+    @property
+    def customer_id(self) -> str | None: ...
+
+    @property
+    def customer_email(self) -> str | None: ...
+
+    @property
+    def anonymous_customer_ids(self) -> tuple[str, ...]: ...
+
+
+def customer_keys(
+    cells: pd.DataFrame, mapping: CustomerKeyColumns, problems: RowMessages
+) -> pd.Series:
     """Return each row's CustomerId: the id column, else the e-mail key, else a problem.
 
     Ids listed in `anonymous_customer_ids` (such as WooCommerce's 0 for a guest) count

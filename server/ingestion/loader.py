@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +45,9 @@ from server.storage.engine import write_transaction
 
 logger = logging.getLogger(__name__)
 
+AfterWrite = Callable[[Connection, LoadReport], None]
+"""Called with the load's connection and report before it commits, such as to audit it."""
+
 
 @dataclass
 class _Totals:
@@ -75,6 +78,7 @@ def load_orders(
     dry_run: bool = False,
     chunk_rows: int = CHUNK_ROWS,
     progress: Progress | None = None,
+    after_write: AfterWrite | None = None,
 ) -> LoadReport:
     """Load the order file at `path` as `source` and report what was read and written.
 
@@ -84,6 +88,8 @@ def load_orders(
     kept: every row goes to staging tables inside one transaction, which the merge
     then writes (see ColumnMapping.write_mode), so a failed load leaves the database
     as it was. With `dry_run` the transaction is rolled back after the merge.
+    Otherwise `after_write`, when given, runs inside the transaction just before the
+    commit, so whatever it writes commits or rolls back with the load.
 
     Raises IngestionError listing the file's problems (invalid cells, repeated line
     keys, customer ids owned by another source), ValueError for an unknown mapping
@@ -102,6 +108,8 @@ def load_orders(
             report = _load(connection, reader, resolved, source, dry_run, started)
             if dry_run:
                 raise _DryRun(report)
+            if after_write is not None:
+                after_write(connection, report)
     except _DryRun as rolled_back:
         report = rolled_back.report
     logger.info("%s", report.summary())

@@ -62,6 +62,32 @@ def read_mapping(path: str | Path) -> ColumnMapping:
     OSError when the file cannot be read.
     """
     path = Path(path)
+    values = _read_object(path)
+    try:
+        return mapping_from_dict(values)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"mapping file {path.name}: {error}") from None
+
+
+def read_record_mapping(path: str | Path, cls: type[_Dataclass]) -> _Dataclass:
+    """Read a customer, product or subscription mapping: `cls`'s fields by name.
+
+    A nested `reader` object becomes ReaderOptions and `profile` ProfileColumns.
+    Raises ValueError naming the file for invalid JSON or an invalid field.
+    """
+    path = Path(path)
+    values = _read_object(path)
+    try:
+        if "reader" in values:
+            values["reader"] = _build(ReaderOptions, values["reader"], "reader")
+        if "profile" in values:
+            values["profile"] = _build(ProfileColumns, values["profile"], "profile")
+        return _build(cls, values, "mapping")
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"mapping file {path.name}: {error}") from None
+
+
+def _read_object(path: Path) -> dict[str, Any]:
     try:
         values = json.loads(path.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as error:
@@ -69,10 +95,7 @@ def read_mapping(path: str | Path) -> ColumnMapping:
     if not isinstance(values, dict):
         raise ValueError(f"mapping file {path.name} must contain one JSON object")
     values.setdefault("name", path.stem)
-    try:
-        return mapping_from_dict(values)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"mapping file {path.name}: {error}") from None
+    return values
 
 
 def _changed_fields(instance: Any) -> dict[str, Any]:

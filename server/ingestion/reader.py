@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Protocol
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from server.ingestion.errors import IngestionError, RowMessage
-from server.ingestion.mapping import ColumnMapping, ReaderOptions
+from server.ingestion.mapping import ReaderOptions
 from server.ingestion.sniff import is_parquet, open_binary, resolve_options
 
 ROW_INDEX = "row"
@@ -26,6 +27,18 @@ Progress = Callable[[int, int], None]
 _TOO_MANY_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
+class FileLayout(Protocol):
+    """The parts of a mapping the reader uses: its name, reader options and required columns."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def reader(self) -> ReaderOptions: ...
+
+    def source_columns(self) -> list[str]: ...
+
+
 class SourceReader:
     """The chunks of one file as stripped text, with blank rows dropped.
 
@@ -38,7 +51,7 @@ class SourceReader:
     def __init__(
         self,
         path: Path,
-        mapping: ColumnMapping,
+        mapping: FileLayout,
         chunk_rows: int = CHUNK_ROWS,
         progress: Progress | None = None,
     ) -> None:
@@ -246,7 +259,7 @@ def _field_count_problem(error: pd.errors.ParserError, options: ReaderOptions) -
     return RowMessage(row, None, None, message)
 
 
-def _check_columns(path: Path, found: list[str], mapping: ColumnMapping, separator: str) -> None:
+def _check_columns(path: Path, found: list[str], mapping: FileLayout, separator: str) -> None:
     missing = [column for column in mapping.source_columns() if column not in found]
     if not missing:
         return

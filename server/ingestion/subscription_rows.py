@@ -8,6 +8,7 @@ every problem of the input.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -24,7 +25,7 @@ SUBSCRIPTION_COLUMNS = (
     "recurrence_months",
     "recurring_amount",
 )
-OPTIONAL_COLUMNS = ("is_recurring",)
+OPTIONAL_COLUMNS = ("is_recurring", "cancel_requested_at")
 ID_MAX_LENGTH = 64
 MAX_RECURRENCE_MONTHS = 120
 
@@ -47,7 +48,8 @@ class ValidSubscriptions:
     """Typed subscriptions indexed by data row, and the other columns of the input.
 
     `subscriptions` has the columns of the subscription table except `source`, with
-    dates as datetime64 and `end_date` NaT while active. `extra` contains the input's
+    dates as datetime64, `end_date` NaT while active and `cancel_requested_at` NaT
+    when no cancellation was requested. `extra` contains the input's
     other columns, still as given.
     """
 
@@ -76,46 +78,73 @@ def check_columns(cells: pd.DataFrame, file_name: str) -> None:
         raise IngestionError(file_name, problems, len(problems))
 
 
-def validate_subscriptions(cells: pd.DataFrame, file_name: str) -> ValidSubscriptions:
+def validate_subscriptions(
+    cells: pd.DataFrame,
+    file_name: str,
+    names: Mapping[str, str] | None = None,
+    problems: RowMessages | None = None,
+) -> ValidSubscriptions:
     """Check every subscription cell and convert the rows to typed subscriptions.
+
+    `names` maps a subscription column to the input column that messages should name,
+    when a file format renamed it. `problems` found earlier in the same input are
+    raised together with these.
 
     Raises IngestionError listing the problems of the whole input: empty or too long
     ids, repeated subscription ids, invalid dates, an end before the start, and
     amounts or recurrences that are not valid numbers.
     """
-    problems = RowMessages()
+    found = RowMessages() if problems is None else problems
+    named = _Names(names or {})
     rows = pd.DataFrame(index=cells.index)
 
     for column, label in (("subscription_id", "subscription id"), ("customer_id", "customer id")):
-        require_values(cells[column], column, label, problems)
-        limit_length(cells[column], column, ID_MAX_LENGTH, problems)
+        require_values(cells[column], named(column), label, found)
+        limit_length(cells[column], named(column), ID_MAX_LENGTH, found)
         rows[column] = cells[column]
-    _find_repeated_ids(cells["subscription_id"], problems)
+    _find_repeated_ids(cells["subscription_id"], named("subscription_id"), found)
 
-    rows["start_date"] = _parse_dates(cells["start_date"], "start_date", problems, required=True)
-    rows["end_date"] = _parse_dates(cells["end_date"], "end_date", problems, required=False)
-    _find_ends_before_starts(cells, rows, problems)
+    rows["start_date"] = _parse_dates(
+        cells["start_date"], named("start_date"), found, required=True
+    )
+    rows["end_date"] = _parse_dates(cells["end_date"], named("end_date"), found, required=False)
+    _find_ends_before_starts(cells, rows, named, found)
+    rows["cancel_requested_at"] = _parse_cancel_requests(cells, rows, named, found)
 
-    rows["recurrence_months"] = _parse_recurrences(cells["recurrence_months"], problems)
-    rows["recurring_amount"] = _parse_amounts(cells["recurring_amount"], problems)
-    rows["is_recurring"] = _parse_flags(cells, problems)
+    rows["recurrence_months"] = _parse_recurrences(
+        cells["recurrence_months"], named("recurrence_months"), found
+    )
+    rows["recurring_amount"] = _parse_amounts(
+        cells["recurring_amount"], named("recurring_amount"), found
+    )
+    rows["is_recurring"] = _parse_flags(cells, named("is_recurring"), found)
 
-    problems.raise_if_any(file_name)
+    found.raise_if_any(file_name)
     known = [*SUBSCRIPTION_COLUMNS, *OPTIONAL_COLUMNS]
     extra = cells[[column for column in cells.columns if column not in known]]
     return ValidSubscriptions(subscriptions=rows, extra=extra)
 
 
-def _find_repeated_ids(ids: pd.Series, problems: RowMessages) -> None:
+class _Names:
+    """The input's name of each subscription column: its own name unless renamed."""
+
+    def __init__(self, names: Mapping[str, str]) -> None:
+        self.names = names
+
+    def __call__(self, column: str) -> str:
+        return self.names.get(column, column)
+
+
+def _find_repeated_ids(ids: pd.Series, column: str, problems: RowMessages) -> None:
     present = ids[ids != ""]
     row_numbers = pd.Series(present.index, index=present.index)
     first_rows = row_numbers.groupby(present.to_numpy()).transform("first")
     problems.add(
         present.duplicated(keep="first"),
         present,
-        "subscription_id",
+        column,
         lambda row, value: (
-            f"Row {row}, column 'subscription_id': subscription id {value!r} repeats row "
+            f"Row {row}, column {column!r}: subscription id {value!r} repeats row "
             f"{first_rows[row]}. Remove one of the two rows, or give each subscription its "
             "own id."
         ),
@@ -150,30 +179,53 @@ def _parse_dates(
 
 
 def _find_ends_before_starts(
-    cells: pd.DataFrame, rows: pd.DataFrame, problems: RowMessages
+    cells: pd.DataFrame, rows: pd.DataFrame, named: _Names, problems: RowMessages
 ) -> None:
     starts = cells["start_date"]
+    column = named("end_date")
     problems.add(
         rows["end_date"] < rows["start_date"],
         cells["end_date"],
-        "end_date",
+        column,
         lambda row, value: (
-            f"Row {row}, column 'end_date': end date {value!r} is before the start date "
-            f"{starts[row]!r}. Correct one of the two dates, or leave end_date empty while "
-            "the subscription is active."
+            f"Row {row}, column {column!r}: end date {value!r} is before the start date "
+            f"{starts[row]!r}. Correct one of the two dates, or leave the end date empty "
+            "while the subscription is active."
         ),
     )
 
 
-def _parse_recurrences(cells: pd.Series, problems: RowMessages) -> pd.Series:
-    numbers = parse_numbers(cells, "recurrence_months", "recurrence", problems)
+def _parse_cancel_requests(
+    cells: pd.DataFrame, rows: pd.DataFrame, named: _Names, problems: RowMessages
+) -> pd.Series:
+    """Parse the optional request dates; a request after the subscription ended is a problem."""
+    if "cancel_requested_at" not in cells.columns:
+        return pd.Series(pd.NaT, index=cells.index, dtype="datetime64[us]")
+
+    column = named("cancel_requested_at")
+    requested = _parse_dates(cells["cancel_requested_at"], column, problems, required=False)
+    ends = cells["end_date"]
+    problems.add(
+        requested > rows["end_date"],
+        cells["cancel_requested_at"],
+        column,
+        lambda row, value: (
+            f"Row {row}, column {column!r}: cancellation request {value!r} is after the end "
+            f"date {ends[row]!r}. Correct one of the two dates."
+        ),
+    )
+    return requested
+
+
+def _parse_recurrences(cells: pd.Series, column: str, problems: RowMessages) -> pd.Series:
+    numbers = parse_numbers(cells, column, "recurrence", problems)
     whole = (numbers % 1 == 0) & (numbers >= 1) & (numbers <= MAX_RECURRENCE_MONTHS)
     problems.add(
         numbers.notna() & ~whole,
         cells,
-        "recurrence_months",
+        column,
         lambda row, value: (
-            f"Row {row}, column 'recurrence_months': recurrence {value!r} is not a whole number "
+            f"Row {row}, column {column!r}: recurrence {value!r} is not a whole number "
             f"of months from 1 to {MAX_RECURRENCE_MONTHS}. Write 1 for monthly or 12 for "
             "yearly charges."
         ),
@@ -181,21 +233,21 @@ def _parse_recurrences(cells: pd.Series, problems: RowMessages) -> pd.Series:
     return numbers.where(whole).astype("Int64")
 
 
-def _parse_amounts(cells: pd.Series, problems: RowMessages) -> pd.Series:
-    numbers = parse_numbers(cells, "recurring_amount", "recurring amount", problems)
+def _parse_amounts(cells: pd.Series, column: str, problems: RowMessages) -> pd.Series:
+    numbers = parse_numbers(cells, column, "recurring amount", problems)
     problems.add(
         numbers < 0,
         cells,
-        "recurring_amount",
+        column,
         lambda row, value: (
-            f"Row {row}, column 'recurring_amount': the recurring amount {value} is negative. "
+            f"Row {row}, column {column!r}: the recurring amount {value} is negative. "
             "Write the amount charged per recurrence, 0 or more."
         ),
     )
     return numbers
 
 
-def _parse_flags(cells: pd.DataFrame, problems: RowMessages) -> pd.Series:
+def _parse_flags(cells: pd.DataFrame, column: str, problems: RowMessages) -> pd.Series:
     if "is_recurring" not in cells.columns:
         return pd.Series(True, index=cells.index)
 
@@ -203,9 +255,9 @@ def _parse_flags(cells: pd.DataFrame, problems: RowMessages) -> pd.Series:
     problems.add(
         ~words.isin(_TRUE_WORDS | _FALSE_WORDS | {""}),
         cells["is_recurring"],
-        "is_recurring",
+        column,
         lambda row, value: (
-            f"Row {row}, column 'is_recurring': {value!r} is not true or false. Write true or "
+            f"Row {row}, column {column!r}: {value!r} is not true or false. Write true or "
             "false (yes/no and 1/0 work too), or leave it empty for true."
         ),
     )

@@ -2,7 +2,9 @@
 
 The input has one row per subscription with the columns subscription_id, customer_id,
 start_date, end_date (empty while active), recurrence_months, recurring_amount and,
-optionally, is_recurring (empty means true). Any other column is a customer
+optionally, is_recurring (empty means true) and cancel_requested_at (the day a
+cancellation was requested). Stripe's export and the Telco sample are converted to
+these columns first (see `subscription_formats`). Any other column is a customer
 attribute. When a profile entity name is given, those attributes become that entity,
 one row per customer, so segments and the subscription churn model can read them.
 """
@@ -10,11 +12,10 @@ one row per customer, so segments and the subscription churn model can read them
 from __future__ import annotations
 
 import logging
+import math
 import time
-from dataclasses import asdict, dataclass
-from datetime import date
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, Table, delete, exists, select
@@ -27,9 +28,16 @@ from server.ingestion.store import (
     insert_frame,
     lock_customers,
 )
+from server.ingestion.subscription_formats import (
+    SubscriptionCells,
+    SubscriptionMapping,
+    convert_subscriptions,
+)
+from server.ingestion.subscription_report import SubscriptionLoadReport
 from server.ingestion.subscription_rows import (
     OPTIONAL_COLUMNS,
     SUBSCRIPTION_COLUMNS,
+    ValidSubscriptions,
     build_profile,
     check_attribute_names,
     check_columns,
@@ -46,53 +54,24 @@ SUBSCRIPTION_TABLE: Table = table_of(Subscription)
 FRAME_NAME = "DataFrame input"
 
 
+__all__ = ["SubscriptionLoadReport", "load_subscriptions"]
+
+
 @dataclass(frozen=True)
-class SubscriptionLoadReport:
-    """The counts, dates and profile entity that one load of subscriptions wrote.
+class _Input:
+    """The input's cells indexed by data row, its name for messages, and its row count."""
 
-    `profile_conflicts` counts customers whose attribute values differ between their
-    subscriptions (the latest-starting subscription's values were kept).
-    `ignored_columns` lists attribute columns that were not loaded because no profile
-    entity name was given.
-    """
-
-    source: str
+    cells: pd.DataFrame
     file_name: str
-    subscriptions: int
-    active_subscriptions: int
-    customers: int
-    replaced_rows: int
-    first_start_date: date
-    last_start_date: date
-    profile_entity: str | None
-    profile_attributes: tuple[str, ...]
-    profile_conflicts: int
-    ignored_columns: tuple[str, ...]
-    duration_seconds: float
+    rows_read: int
+    text: bool
 
-    def summary(self) -> str:
-        """Describe the load in one line, for a log."""
-        profile = (
-            f", profile entity {self.profile_entity} with {len(self.profile_attributes)} attributes"
-            if self.profile_entity
-            else ""
-        )
-        return (
-            f"loaded {self.subscriptions} subscriptions ({self.active_subscriptions} active) "
-            f"of {self.customers} customers from {self.file_name} as source {self.source!r} "
-            f"in {self.duration_seconds:.2f} s, start dates {self.first_start_date} to "
-            f"{self.last_start_date}, {self.replaced_rows} previous subscriptions replaced"
-            f"{profile}"
-        )
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return the report as JSON-ready values, with dates in ISO format."""
-        values = asdict(self)
-        values["first_start_date"] = self.first_start_date.isoformat()
-        values["last_start_date"] = self.last_start_date.isoformat()
-        values["profile_attributes"] = list(self.profile_attributes)
-        values["ignored_columns"] = list(self.ignored_columns)
-        return values
+class _DryRun(Exception):
+    """Raised inside the load's transaction to roll it back after a dry run."""
+
+    def __init__(self, replaced: int) -> None:
+        self.replaced = replaced
 
 
 def load_subscriptions(
@@ -100,57 +79,61 @@ def load_subscriptions(
     subscriptions: pd.DataFrame | str | Path,
     source: str,
     profile_entity_name: str | None = None,
+    *,
+    layout: SubscriptionMapping | str | None = None,
+    dry_run: bool = False,
 ) -> SubscriptionLoadReport:
     """Load `subscriptions` (a DataFrame or a CSV file) as `source`, replacing its rows.
 
-    The source's previous subscriptions are deleted and the new ones inserted in one
-    transaction, together with a customer row for each customer id. Customers of the
-    source that the input no longer names are deleted unless order lines refer to
-    them. A customer id or subscription id that belongs to another source is
-    rejected. With `profile_entity_name`, the attribute columns are then written as
-    that profile entity, replacing its previous rows.
+    `layout` is a format name of `subscription_formats.FORMAT_NAMES` (such as
+    "stripe"), a SubscriptionMapping, or None to recognise the format from the
+    columns. The source's previous subscriptions are deleted and the new ones
+    inserted in one transaction, together with a customer row for each customer id.
+    Customers of the source that the input no longer names are deleted unless order
+    lines refer to them. A customer id or subscription id that belongs to another
+    source is rejected. With `profile_entity_name`, the attribute columns are then
+    written as that profile entity, replacing its previous rows. With `dry_run`, the
+    transaction is rolled back and no profile entity is written.
 
     Raises IngestionError listing every problem of the input (nothing is written),
-    ValueError for an invalid source or profile entity name, and OSError when the
-    file cannot be read.
+    ValueError for an invalid source, format or profile entity name, and OSError
+    when the file cannot be read.
     """
     started = time.perf_counter()
     _check_source(source)
     if profile_entity_name is not None:
         _check_profile_name(engine, profile_entity_name)
 
-    cells, file_name = _read_cells(subscriptions)
+    given = _read_cells(subscriptions)
+    file_name = given.file_name
     logger.info("loading subscriptions from %s as source %r", file_name, source)
-    check_columns(cells, file_name)
-    valid = validate_subscriptions(cells, file_name)
+    converted = convert_subscriptions(given.cells, file_name, layout, given.text)
+    valid = _validate(converted, given)
     attributes = [str(column) for column in valid.extra.columns]
     profile, conflicts = None, 0
     if profile_entity_name is not None:
         _require_attributes(attributes, file_name)
         check_attribute_names(attributes, file_name)
-        profile, conflicts = build_profile(valid, text_input=isinstance(subscriptions, str | Path))
+        profile, conflicts = build_profile(valid, text_input=not converted.typed_attributes)
 
     rows = valid.subscriptions
-    with write_transaction(engine) as connection:
-        lock_customers(connection)
-        _reject_foreign_ids(connection, rows, source, file_name)
-        replaced = connection.execute(
-            delete(SUBSCRIPTION_TABLE).where(SUBSCRIPTION_TABLE.c.source == source)
-        ).rowcount
-        _replace_customers(connection, rows["customer_id"].unique().tolist(), source)
-        insert_frame(connection, SUBSCRIPTION_TABLE, _subscription_rows(rows, source))
+    try:
+        replaced = _write(engine, rows, source, file_name, dry_run)
+    except _DryRun as rolled_back:
+        replaced = rolled_back.replaced
 
     # NOTE: the profile entity is written after the subscriptions commit, because
     # replace_entity runs transactions of its own. If it fails, the subscriptions
     # stay loaded with the previous profile, and loading again repairs both.
-    if profile is not None and profile_entity_name is not None:
+    if profile is not None and profile_entity_name is not None and not dry_run:
         replace_entity(engine, profile_entity_name, profile, prediction_id=None, role="profile")
 
+    active = rows["end_date"].isna()
     report = SubscriptionLoadReport(
         source=source,
         file_name=file_name,
         subscriptions=len(rows),
-        active_subscriptions=int(rows["end_date"].isna().sum()),
+        active_subscriptions=int(active.sum()),
         customers=int(rows["customer_id"].nunique()),
         replaced_rows=replaced,
         first_start_date=rows["start_date"].min().date(),
@@ -160,9 +143,57 @@ def load_subscriptions(
         profile_conflicts=conflicts,
         ignored_columns=tuple(attributes) if profile is None else (),
         duration_seconds=time.perf_counter() - started,
+        format_name=converted.format_name,
+        rows_read=given.rows_read,
+        rows_loaded=len(rows),
+        excluded_rows=dict(converted.excluded),
+        ended_subscriptions=int((~active).sum()),
+        cancel_requested=int((active & rows["cancel_requested_at"].notna()).sum()),
+        monthly_recurring_revenue=monthly_recurring_revenue(rows),
+        dry_run=dry_run,
     )
     logger.info("%s", report.summary())
     return report
+
+
+def monthly_recurring_revenue(rows: pd.DataFrame) -> float:
+    """Sum recurring_amount / recurrence_months over active recurring subscriptions."""
+    counted = rows[rows["end_date"].isna() & rows["is_recurring"].astype(bool)]
+    monthly = counted["recurring_amount"].astype(float) / counted["recurrence_months"].astype(int)
+    return math.fsum(monthly.tolist())
+
+
+def _validate(converted: SubscriptionCells, given: _Input) -> ValidSubscriptions:
+    """Check the converted rows; an error counts rejected rows among the rows read."""
+    try:
+        check_columns(converted.cells, given.file_name)
+        return validate_subscriptions(
+            converted.cells, given.file_name, converted.names, converted.problems
+        )
+    except IngestionError as error:
+        # Validation adds its problems to converted.problems, so that counts every row.
+        raise IngestionError(
+            error.file_name,
+            error.problems,
+            error.problem_count,
+            rows_read=given.rows_read,
+            rows_rejected=converted.problems.rejected_rows(),
+        ) from None
+
+
+def _write(engine: Engine, rows: pd.DataFrame, source: str, file_name: str, dry_run: bool) -> int:
+    """Replace the source's subscriptions and customers; return the subscriptions replaced."""
+    with write_transaction(engine) as connection:
+        lock_customers(connection)
+        _reject_foreign_ids(connection, rows, source, file_name)
+        replaced = connection.execute(
+            delete(SUBSCRIPTION_TABLE).where(SUBSCRIPTION_TABLE.c.source == source)
+        ).rowcount
+        _replace_customers(connection, rows["customer_id"].unique().tolist(), source)
+        insert_frame(connection, SUBSCRIPTION_TABLE, _subscription_rows(rows, source))
+        if dry_run:
+            raise _DryRun(replaced)
+    return int(replaced)
 
 
 def _check_source(source: str) -> None:
@@ -187,7 +218,7 @@ def _check_profile_name(engine: Engine, name: str) -> None:
         )
 
 
-def _read_cells(subscriptions: pd.DataFrame | str | Path) -> tuple[pd.DataFrame, str]:
+def _read_cells(subscriptions: pd.DataFrame | str | Path) -> _Input:
     """Return the input as a table indexed by 1-based data row, and a name for messages.
 
     A file is read as text throughout. A DataFrame keeps its attribute columns as they
@@ -200,7 +231,7 @@ def _read_cells(subscriptions: pd.DataFrame | str | Path) -> tuple[pd.DataFrame,
         for column in [*SUBSCRIPTION_COLUMNS, *OPTIONAL_COLUMNS]:
             if column in cells.columns:
                 cells[column] = _as_text(cells[column])
-        return cells, FRAME_NAME
+        return _Input(cells, FRAME_NAME, len(cells), text=False)
 
     path = Path(subscriptions)
     try:
@@ -219,7 +250,7 @@ def _read_cells(subscriptions: pd.DataFrame | str | Path) -> tuple[pd.DataFrame,
     for column in cells.columns:
         cells[column] = cells[column].str.strip()
     # Blank lines are dropped without renumbering the rows after them.
-    return cells.loc[~(cells == "").all(axis=1)], path.name
+    return _Input(cells.loc[~(cells == "").all(axis=1)], path.name, len(cells), text=True)
 
 
 def _as_text(values: pd.Series) -> pd.Series:
@@ -314,5 +345,6 @@ def _subscription_rows(rows: pd.DataFrame, source: str) -> pd.DataFrame:
             "recurrence_months": rows["recurrence_months"].astype(int),
             "recurring_amount": rows["recurring_amount"].astype(float),
             "is_recurring": rows["is_recurring"].astype(bool),
+            "cancel_requested_at": rows["cancel_requested_at"].dt.date,
         }
     )

@@ -1,4 +1,4 @@
-"""The audit log: who created, changed, refreshed, ran, deleted or revoked what, and when.
+"""The audit log: who created, changed, refreshed, ran, loaded, deleted or revoked what, and when.
 
 Call `record_audit` with the connection of the write transaction that makes the
 change, so the change and its audit event commit or roll back together.
@@ -32,12 +32,15 @@ class AuditAction(StrEnum):
     RUN = "RUN"
     DELETE = "DELETE"
     REVOKE = "REVOKE"
+    LOAD = "LOAD"
 
 
 class AuditTarget(StrEnum):
     SEGMENT = "SEGMENT"
     PREDICTION = "PREDICTION"
     TOKEN = "TOKEN"
+    # A source of customer data, such as the orders loaded from a file; the id is its name.
+    SOURCE = "SOURCE"
 
 
 @dataclass(frozen=True)

@@ -168,6 +168,9 @@ class Subscription(SQLModel, table=True):
     # Charged once per recurrence, in the currency of the source.
     recurring_amount: float
     is_recurring: bool = True
+    # The day a cancellation was requested (Stripe's "Canceled At"). With no end_date
+    # the subscription is still active until its paid period ends. Null: never requested.
+    cancel_requested_at: date | None = None
 
 
 metadata = SQLModel.metadata

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from server.auth.roles import Role
 from server.auth.tokens import Principal
@@ -92,3 +93,38 @@ async def test_upload_needs_contributor(sqlite_engine: Engine) -> None:
 
     assert result.errors is not None
     assert result.errors[0].extensions == {"code": "FORBIDDEN"}
+
+
+def audit_events(engine: Engine) -> list[tuple[Any, ...]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text("SELECT actor_name, action, target_type, target_id, details FROM audit_event")
+        ).all()
+    return [tuple(row) for row in rows]
+
+
+async def test_upload_records_audit_event(engine: Engine) -> None:
+    upload = MemoryUpload(SHOPIFY_FILE, "orders_export.csv")
+
+    result = await _load(engine, Role.CONTRIBUTOR, upload, dry_run=False)
+
+    assert result.data["loadOrdersFile"]["errors"] == []
+    events = audit_events(engine)
+    assert len(events) == 1
+    actor, action, target_type, target_id, details = events[0]
+    assert (actor, action, target_type, target_id) == ("contributor", "LOAD", "SOURCE", "shop")
+    details = json.loads(details) if isinstance(details, str) else details
+    assert details["mapping"] == "shopify"
+    assert details["lines_added"] == 6
+
+
+async def test_rejected_or_dry_upload_records_nothing(engine: Engine, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text(SHOPIFY_FILE.read_text().replace("5.50,,STK-3", "five,,STK-3"))
+
+    await _load(engine, Role.CONTRIBUTOR, MemoryUpload(bad, "bad.csv"), dry_run=False)
+    await _load(engine, Role.CONTRIBUTOR, MemoryUpload(SHOPIFY_FILE, "o.csv"), dry_run=True)
+
+    assert audit_events(engine) == []
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM order_line")).scalar_one() == 0
