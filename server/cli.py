@@ -143,7 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("id", type=int)
     tokens.set_defaults(handler=_tokens)
 
-    ingest = commands.add_parser("ingest", help="load orders, subscriptions, customers or products from a file")
+    ingest = commands.add_parser(
+        "ingest", help="load orders, subscriptions, customers or products from a file"
+    )
     add_ingest_arguments(ingest)
     ingest.set_defaults(handler=_ingest)
 

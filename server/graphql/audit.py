@@ -25,7 +25,9 @@ class AuditEvent:
         description="The id of the API token that made the change; null for a local command."
     )
     actor_name: str = strawberry.field(description="The name of that token at the time.")
-    action: str = strawberry.field(description="CREATE, UPDATE, REFRESH, RUN, DELETE, REVOKE or LOAD.")
+    action: str = strawberry.field(
+        description="CREATE, UPDATE, REFRESH, RUN, DELETE, REVOKE or LOAD."
+    )
     target_type: str = strawberry.field(description="SEGMENT, PREDICTION, TOKEN or SOURCE.")
     target_id: str = strawberry.field(description="The id of the changed object.")
     details: JSON = strawberry.field(description="What changed, such as the new name.")

@@ -31,7 +31,6 @@ from server.graphql.types import (
 )
 from server.graphql.uploads import UploadMutations
 from server.graphql.viewer import Viewer, resolve_viewer
-from server.security.audit import AuditAction, AuditTarget, record_audit_separately
 from server.security.limits import RequestLimits
 from server.security.suggestions import HideSuggestions
 from server.segments.rules import InputProblem
@@ -126,20 +125,9 @@ class Mutation(TokenMutations, SegmentMutations, UploadMutations, PredictionMuta
         request = segment_request(input, prediction.output_entity_name, parsed)
         if isinstance(request, InputProblem):
             return SegmentPayload(segment=None, errors=[_error(request)])
-        outcome = await run_db(create_segment, context.engine, request)
+        outcome = await run_db(create_segment, context.engine, request, context.principal)
         if isinstance(outcome, list):
             return SegmentPayload(segment=None, errors=[_error(item) for item in outcome])
-        # NOTE: recorded after the segment's own transaction committed, because
-        # create_segment owns that transaction; a crash in between loses the event.
-        await run_db(
-            record_audit_separately,
-            context.engine,
-            context.principal,
-            AuditAction.CREATE,
-            AuditTarget.SEGMENT,
-            outcome,
-            {"name": input.name.strip(), "predictionId": str(parsed)},
-        )
         return SegmentPayload(
             segment=await run_db(read_segment, context.engine, outcome), errors=[]
         )

@@ -168,8 +168,9 @@ class SegmentMutations:
         request = segment_request(input, PROFILE_ENTITY)
         if isinstance(request, InputProblem):
             return SegmentPayload(segment=None, errors=errors_of([request]))
-        engine = context_value(info.context).engine
-        return await saved_payload(info, await run_db(create_segment, engine, request))
+        context = context_value(info.context)
+        outcome = await run_db(create_segment, context.engine, request, context.principal)
+        return await saved_payload(info, outcome)
 
     @strawberry.mutation(
         description="Create a segment from one condition on an attribute of any entity; "
@@ -177,8 +178,10 @@ class SegmentMutations:
         permission_classes=[IsContributor],
     )
     async def create_quick_segment(self, info: Info, input: QuickSegmentInput) -> SegmentPayload:
-        engine = context_value(info.context).engine
-        return await saved_payload(info, await run_db(create_segment, engine, quick_request(input)))
+        context = context_value(info.context)
+        request = quick_request(input)
+        outcome = await run_db(create_segment, context.engine, request, context.principal)
+        return await saved_payload(info, outcome)
 
     @strawberry.mutation(
         description="Replace a segment's name, description, kind and rules, and "
@@ -194,8 +197,11 @@ class SegmentMutations:
         request = segment_request(input, "", base_field="id")
         if isinstance(request, InputProblem):
             return SegmentPayload(segment=None, errors=errors_of([request]))
-        engine = context_value(info.context).engine
-        return await saved_payload(info, await run_db(update_segment, engine, segment_id, request))
+        context = context_value(info.context)
+        outcome = await run_db(
+            update_segment, context.engine, segment_id, request, context.principal
+        )
+        return await saved_payload(info, outcome)
 
     @strawberry.mutation(
         description="Re-evaluate a dynamic segment's rules against the live entities.",
@@ -205,8 +211,9 @@ class SegmentMutations:
         segment_id = parse_id(id)
         if segment_id is None:
             return SegmentPayload(segment=None, errors=errors_of(_no_segment(id)))
-        engine = context_value(info.context).engine
-        return await saved_payload(info, await run_db(refresh_segment, engine, segment_id))
+        context = context_value(info.context)
+        outcome = await run_db(refresh_segment, context.engine, segment_id, context.principal)
+        return await saved_payload(info, outcome)
 
     @strawberry.mutation(
         description="Delete a segment with its members and history.",
@@ -217,7 +224,12 @@ class SegmentMutations:
         problems = (
             _no_segment(id)
             if segment_id is None
-            else await run_db(delete_segment, context_value(info.context).engine, segment_id)
+            else await run_db(
+                delete_segment,
+                context_value(info.context).engine,
+                segment_id,
+                context_value(info.context).principal,
+            )
         )
         if problems:
             return DeleteSegmentPayload(deleted_id=None, errors=errors_of(problems))

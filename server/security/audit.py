@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, insert, select
 
-from server.storage.engine import write_transaction
 from server.storage.tables import AuditEvent, table_of, utc_now
 
 if TYPE_CHECKING:
@@ -109,20 +108,3 @@ def read_audit_events(engine: Engine, first: int, before_id: int | None) -> list
         )
         for row in rows
     ]
-
-
-def record_audit_separately(
-    engine: Engine,
-    principal: Principal | None,
-    action: AuditAction,
-    target_type: AuditTarget,
-    target_id: int | str,
-    details: dict[str, Any] | None = None,
-) -> None:
-    """Record an audit event in a transaction of its own, after the change committed.
-
-    Prefer `record_audit` inside the change's transaction: with this one, a crash
-    between the two commits loses the event.
-    """
-    with write_transaction(engine) as connection:
-        record_audit(connection, principal, action, target_type, target_id, details)

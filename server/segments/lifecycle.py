@@ -7,11 +7,12 @@ refreshes of one segment run one after the other instead of racing on its member
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from server.security.audit import AuditAction, AuditTarget, record_audit
 from server.segments.definition import definition_from_json
 from server.segments.rules import InputProblem
 from server.segments.service import (
@@ -25,6 +26,9 @@ from server.segments.service import (
 )
 from server.storage.engine import write_transaction
 from server.storage.tables import Segment, table_of, utc_now
+
+if TYPE_CHECKING:
+    from server.auth.tokens import Principal
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +54,7 @@ def segment_kind(definition: dict[str, Any]) -> SegmentKind:
 
 
 def update_segment(
-    engine: Engine, segment_id: int, request: SegmentRequest
+    engine: Engine, segment_id: int, request: SegmentRequest, actor: Principal | None = None
 ) -> int | list[InputProblem]:
     """Replace name, description, kind and rules of a segment and re-evaluate its members.
 
@@ -58,7 +62,17 @@ def update_segment(
     """
     try:
         with write_transaction(engine) as connection:
-            return _update(connection, segment_id, request)
+            outcome = _update(connection, segment_id, request)
+            if isinstance(outcome, int):
+                record_audit(
+                    connection,
+                    actor,
+                    AuditAction.UPDATE,
+                    AuditTarget.SEGMENT,
+                    segment_id,
+                    {"name": request.name.strip()},
+                )
+            return outcome
     except IntegrityError:
         return [_duplicate(request.name.strip())]
 
@@ -92,8 +106,13 @@ def _update(
     return segment_id
 
 
-def refresh_segment(engine: Engine, segment_id: int) -> int | list[InputProblem]:
-    """Re-evaluate a dynamic segment's rules against the live entities; return its id."""
+def refresh_segment(
+    engine: Engine, segment_id: int, actor: Principal | None = None
+) -> int | list[InputProblem]:
+    """Re-evaluate a dynamic segment's rules against the live entities; return its id.
+
+    `actor` None stands for the server itself, as in the refresh after a prediction run.
+    """
     with write_transaction(engine) as connection:
         row = _lock(connection, segment_id)
         if row is None:
@@ -122,16 +141,35 @@ def refresh_segment(engine: Engine, segment_id: int) -> int | list[InputProblem]
             ]
         base, definition = checked
         count = evaluate(connection, segment_id, base, definition, utc_now())
+        record_audit(
+            connection,
+            actor,
+            AuditAction.REFRESH,
+            AuditTarget.SEGMENT,
+            segment_id,
+            {"memberCount": count},
+        )
     logger.info("segment %s refreshed with %s members", segment_id, count)
     return segment_id
 
 
-def delete_segment(engine: Engine, segment_id: int) -> list[InputProblem]:
+def delete_segment(
+    engine: Engine, segment_id: int, actor: Principal | None = None
+) -> list[InputProblem]:
     """Delete a segment with its members and history; return problems, empty on success."""
     table = table_of(Segment)
     with write_transaction(engine) as connection:
-        if _lock(connection, segment_id) is None:
+        row = _lock(connection, segment_id)
+        if row is None:
             return _not_found(segment_id)
         connection.execute(delete(table).where(table.c.id == segment_id))
+        record_audit(
+            connection,
+            actor,
+            AuditAction.DELETE,
+            AuditTarget.SEGMENT,
+            segment_id,
+            {"name": row.name},
+        )
     logger.info("segment %s deleted", segment_id)
     return []

@@ -11,11 +11,12 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
+from server.security.audit import AuditAction, AuditTarget, record_audit
 from server.segments.compiler import CUSTOMER_ID, compile_members
 from server.segments.definition import (
     CheckedDefinition,
@@ -35,6 +36,9 @@ from server.storage.tables import (
     table_of,
     utc_now,
 )
+
+if TYPE_CHECKING:
+    from server.auth.tokens import Principal
 
 logger = logging.getLogger(__name__)
 
@@ -118,13 +122,26 @@ def stored_definition(request: SegmentRequest) -> dict[str, Any]:
     return {**definition_to_json(request.definition), "kind": request.kind.value}
 
 
-def create_segment(engine: Engine, request: SegmentRequest) -> int | list[InputProblem]:
-    """Create the segment and its members; return its id, or the problems that stop it."""
+def create_segment(
+    engine: Engine, request: SegmentRequest, actor: Principal | None = None
+) -> int | list[InputProblem]:
+    """Create the segment and its members; return its id, or the problems that stop it.
+
+    The audit event naming `actor` is written in the same transaction as the segment.
+    """
     try:
         with write_transaction(engine) as connection:
             # Problems are found before anything is written, so returning them
             # commits an empty transaction.
-            return _create(connection, request)
+            outcome = _create(connection, request)
+            if isinstance(outcome, int):
+                details = {"name": request.name.strip(), "entity": request.entity_name}
+                if request.prediction_id is not None:
+                    details["predictionId"] = str(request.prediction_id)
+                record_audit(
+                    connection, actor, AuditAction.CREATE, AuditTarget.SEGMENT, outcome, details
+                )
+            return outcome
     except IntegrityError:
         # Another request took the name between our check and our insert.
         return [_duplicate(request.name.strip())]

@@ -51,6 +51,36 @@ async def test_segment_creation_audited(
     assert event["details"]["name"] == "High risk"
 
 
+LIFECYCLE = """
+mutation($id: ID!, $input: SegmentInput!) {
+  updateSegment(id: $id, input: $input) { errors { code } }
+  refreshSegment(id: $id) { errors { code } }
+  deleteSegment(id: $id) { errors { code } }
+}
+"""
+
+
+async def test_segment_lifecycle_audited(
+    contributor: GraphQLCaller, admin: GraphQLCaller, prediction_id: int
+) -> None:
+    created = await contributor(
+        CREATE, {"predictionId": str(prediction_id), "input": segment_input()}
+    )
+    segment_id = created["data"]["createSegmentFromPrediction"]["segment"]["id"]
+    changed = await contributor(
+        LIFECYCLE, {"id": segment_id, "input": segment_input(name="Renamed")}
+    )
+    assert "errors" not in changed, changed
+
+    body = await admin(EVENTS, {"first": 10})
+
+    nodes = [edge["node"] for edge in body["data"]["auditEvents"]["edges"]]
+    segment_events = [node for node in nodes if node["targetType"] == "SEGMENT"]
+    assert [node["action"] for node in segment_events] == ["DELETE", "REFRESH", "UPDATE", "CREATE"]
+    assert {node["targetId"] for node in segment_events} == {segment_id}
+    assert {node["actorName"] for node in segment_events} == {"test-CONTRIBUTOR"}
+
+
 async def test_token_creation_audited_without_secret(admin: GraphQLCaller, engine: Engine) -> None:
     body = await admin(CREATE_TOKEN)
     secret = body["data"]["createToken"]["secret"]
