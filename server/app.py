@@ -26,6 +26,7 @@ from server.graphql.db import run_db
 from server.graphql.schema import schema
 from server.graphql.websocket import authenticate_connection
 from server.prediction.output import drop_stale_staging_tables
+from server.prediction.runner import mark_interrupted_runs
 from server.prediction.worker import RunWorker
 from server.security.middleware import security_middleware
 from server.segments.export import segment_members_csv
@@ -96,13 +97,13 @@ class LookaheadGraphQL(GraphQL[Context, None]):
 
 
 def prepare_database(engine: Engine) -> None:
-    """Migrate the schema and clear what a process killed mid-run left behind."""
+    """Migrate the schema and clear what a server killed mid-run left behind.
+
+    NOTE: this assumes one server process per database: a second server started on
+    the same database would fail the runs the first one is executing.
+    """
     upgrade(engine)
     drop_stale_staging_tables(engine)
-    try:
-        from server.prediction.runner import mark_interrupted_runs
-    except ImportError:  # pragma: no cover - the runner module may be absent in a partial install
-        return
     mark_interrupted_runs(engine)
 
 
@@ -120,6 +121,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             logger.exception("health check failed")
             return JSONResponse({"status": "unavailable", "database": "error"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
+
+    async def stylesheet(_request: Request) -> Response:
+        return FileResponse(FRONTEND / "app.css")
 
     async def index(_request: Request) -> Response:
         return FileResponse(FRONTEND / "index.html")
@@ -150,7 +154,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         WebSocketRoute("/graphql", graphql_app),
         Route("/vendor/{name}", vendor),
         Route("/segments/{segment_id}/members.csv", segment_members_csv),
-        Mount("/static", StaticFiles(directory=FRONTEND), name="static"),
+        # Only the app's own assets: the rest of frontend_stub (package files,
+        # node_modules) is not for browsers.
+        Route("/static/app.css", stylesheet),
+        Mount("/static/js", StaticFiles(directory=FRONTEND / "js"), name="static"),
     ]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=security_middleware(settings))
     app.state.engine = engine

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -15,26 +16,64 @@ from server.auth.tokens import create_token, list_tokens, revoke_token
 from server.ingestion.cli_ingest import add_arguments as add_ingest_arguments
 from server.settings import Settings
 from server.storage.engine import make_engine
+from server.storage.migrate import upgrade
 
 logger = logging.getLogger("lookahead")
 
+# The same bound as the createToken mutation: ten years.
+MAX_EXPIRES_DAYS = 3650
+# Database ids are signed 64-bit integers.
+MAX_ID = 2**63 - 1
+
+
+def _seed(raw: str) -> int:
+    if not raw.isascii() or not raw.isdigit():
+        raise argparse.ArgumentTypeError(f"invalid seed {raw!r}; use a whole number of 0 or more")
+    return int(raw)
+
+
+def _token_id(raw: str) -> int:
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_ID:
+        raise argparse.ArgumentTypeError(f"invalid token id {raw!r}; see 'lookahead tokens list'")
+    return int(raw)
+
 
 def _engine(settings: Settings) -> Engine:
-    from server.app import prepare_database
+    """Open the database and bring its schema up to date.
 
+    Only the server recovers from interrupted runs: a command run beside a live
+    server must not fail the runs that server is executing.
+    """
     engine = make_engine(
         settings.resolved_database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
     )
-    prepare_database(engine)
+    upgrade(engine)
     return engine
+
+
+def _check_port_free(host: str, port: int) -> None:
+    """Raise ValueError when `host:port` cannot be bound, before any demo work starts."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise ValueError(
+                f"cannot listen on {host}:{port} ({error.strerror}); stop the server that "
+                "uses it or pass --port with a free port"
+            ) from None
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from server.app import create_app
+    from server.app import create_app, prepare_database
 
+    host = args.host or settings.host
+    port = args.port if args.port is not None else settings.port
+    _check_port_free(host, port)
     engine = _engine(settings)
+    prepare_database(engine)
     if args.demo:
         from server.demo import prepare_demo
 
@@ -43,8 +82,6 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         for token in tokens:
             print(f"  {token.role.name.lower():<12} {token.secret}")
         print()
-    host = args.host or settings.host
-    port = args.port if args.port is not None else settings.port
     logger.info(
         "serving GraphQL on http://%s:%s/graphql and the app on http://%s:%s/",
         host,
@@ -59,8 +96,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 def _tokens(args: argparse.Namespace, settings: Settings) -> int:
     engine = _engine(settings)
     if args.tokens_command == "create":
-        if args.expires_days is not None and args.expires_days < 1:
-            raise ValueError(f"--expires-days must be 1 or more, got {args.expires_days}")
+        if args.expires_days is not None and not 1 <= args.expires_days <= MAX_EXPIRES_DAYS:
+            raise ValueError(
+                f"--expires-days must be from 1 to {MAX_EXPIRES_DAYS}, got {args.expires_days}"
+            )
         expires = timedelta(days=args.expires_days) if args.expires_days else None
         issued = create_token(engine, Role.parse(args.role), args.name, expires_in=expires)
         print(issued.secret)
@@ -140,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--expires-days", type=int, help="days until the token expires")
     token_commands.add_parser("list", help="list tokens without their secrets")
     revoke = token_commands.add_parser("revoke", help="revoke a token by id")
-    revoke.add_argument("id", type=int)
+    revoke.add_argument("id", type=_token_id, help="the id shown by 'lookahead tokens list'")
     tokens.set_defaults(handler=_tokens)
 
     ingest = commands.add_parser(
@@ -154,7 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     generate.add_argument("out_dir", help="folder to write the files to (created if missing)")
     generate.add_argument("--customers", type=int, required=True, help="number of customers")
-    generate.add_argument("--seed", type=int, required=True, help="seed of every random draw")
+    generate.add_argument(
+        "--seed", type=_seed, required=True, help="seed of every random draw (0 or more)"
+    )
     generate.add_argument("--format", choices=["csv", "parquet"], default="csv")
     generate.add_argument(
         "--chunk-customers",
@@ -180,6 +221,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args, Settings.from_env()))
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        # A missing file, a folder given as a file, an existing output: say which path.
+        where = f": {error.filename}" if error.filename else ""
+        print(f"error: {error.strerror or error}{where}", file=sys.stderr)
         return 2
 
 

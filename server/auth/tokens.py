@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, insert, select, update
 
 from server.auth.roles import Role
+from server.names import name_character_problem, normalize_name
 from server.security.audit import AuditAction, AuditTarget, record_audit
 from server.storage.engine import write_transaction
 from server.storage.tables import ApiToken, table_of, utc_now
@@ -67,10 +68,14 @@ def create_token(
 
     `actor` is the caller recorded in the audit log; None stands for a local command.
     """
-    if not name.strip():
+    name = normalize_name(name)
+    if not name:
         raise ValueError("a token needs a non-empty name, such as 'ci-reader'")
-    if len(name.strip()) > MAX_NAME_LENGTH:
+    if len(name) > MAX_NAME_LENGTH:
         raise ValueError(f"token names are limited to {MAX_NAME_LENGTH} characters")
+    problem = name_character_problem(name)
+    if problem is not None:
+        raise ValueError(problem)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires_at = utc_now() + expires_in if expires_in is not None else None
     table = table_of(ApiToken)
@@ -78,7 +83,7 @@ def create_token(
         token_id = connection.execute(
             insert(table)
             .values(
-                name=name.strip(),
+                name=name,
                 role=role.name,
                 token_hash=hash_secret(secret),
                 prefix=secret[:8],
@@ -87,9 +92,9 @@ def create_token(
             )
             .returning(table.c.id)
         ).scalar_one()
-        details = {"name": name.strip(), "role": role.name, "expiresAt": _iso(expires_at)}
+        details = {"name": name, "role": role.name, "expiresAt": _iso(expires_at)}
         record_audit(connection, actor, AuditAction.CREATE, AuditTarget.TOKEN, token_id, details)
-    return IssuedToken(token_id, name.strip(), role, secret, expires_at)
+    return IssuedToken(token_id, name, role, secret, expires_at)
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -14,6 +14,7 @@ from server.graphql.context import context_value
 from server.graphql.db import run_db
 from server.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
 from server.graphql.permissions import IsAdmin
+from server.ids import parse_id
 from server.security.audit import AuditRecord, read_audit_events
 
 
@@ -71,7 +72,7 @@ class AuditQueries:
         context = context_value(info.context)
         size = page_size(first, context.settings.max_page_size)
         after_key = decode_cursor("audit", after)
-        if after_key is not None and not (after_key.isdigit() and len(after_key) < 19):
+        if after_key is not None and parse_id(after_key) is None:
             raise GraphQLError("invalid cursor", extensions={"code": "BAD_USER_INPUT"})
         before_id = int(after_key) if after_key is not None else None
 

@@ -31,6 +31,7 @@ from server.graphql.types import (
 )
 from server.graphql.uploads import UploadMutations
 from server.graphql.viewer import Viewer, resolve_viewer
+from server.ids import parse_id
 from server.security.limits import RequestLimits
 from server.security.suggestions import HideSuggestions
 from server.segments.rules import InputProblem
@@ -43,10 +44,6 @@ def _context(info: Info) -> Context:
     context = info.context
     assert isinstance(context, Context)
     return context
-
-
-def _parse_id(raw: str) -> int | None:
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
 
 
 @strawberry.type(description="Reads; every field needs at least the viewer role.")
@@ -63,7 +60,7 @@ class Query(TokenQueries, AuditQueries, SegmentQueries, PredictionQueries):
 
     @strawberry.field(description="One prediction by id.", permission_classes=[IsViewer])
     async def prediction(self, info: Info, id: strawberry.ID) -> Prediction | None:
-        prediction_id = _parse_id(id)
+        prediction_id = parse_id(id)
         if prediction_id is None:
             return None
         found = await run_db(read_predictions, _context(info).engine, prediction_id)
@@ -80,14 +77,14 @@ class Query(TokenQueries, AuditQueries, SegmentQueries, PredictionQueries):
         context = _context(info)
         size = page_size(first, context.settings.max_page_size)
         after_key = decode_cursor("segment", after)
-        after_id = _parse_id(after_key) if after_key is not None else None
+        after_id = parse_id(after_key) if after_key is not None else None
         if after_key is not None and after_id is None:
             raise GraphQLError("invalid cursor", extensions={"code": "BAD_USER_INPUT"})
         return await run_db(read_segments, context.engine, size, after_id)
 
     @strawberry.field(description="One segment by id.", permission_classes=[IsViewer])
     async def segment(self, info: Info, id: strawberry.ID) -> Segment | None:
-        segment_id = _parse_id(id)
+        segment_id = parse_id(id)
         if segment_id is None:
             return None
         return await run_db(read_segment, _context(info).engine, segment_id)
@@ -117,7 +114,7 @@ class Mutation(TokenMutations, SegmentMutations, UploadMutations, PredictionMuta
         self, info: Info, prediction_id: strawberry.ID, input: SegmentInput
     ) -> SegmentPayload:
         context = _context(info)
-        parsed = _parse_id(prediction_id)
+        parsed = parse_id(prediction_id)
         found = await run_db(read_predictions, context.engine, parsed) if parsed else []
         if not found:
             return _not_found(prediction_id)

@@ -24,15 +24,13 @@ from server.graphql.inputs import (
 )
 from server.graphql.permissions import IsContributor, IsViewer
 from server.graphql.types import read_predictions, read_segment
+from server.ids import parse_id
+from server.names import normalize_name
 from server.segments.introspect import PROFILE_ENTITY
 from server.segments.lifecycle import delete_segment, refresh_segment, update_segment
 from server.segments.preview import preview_segment
 from server.segments.rules import InputProblem
 from server.segments.service import SegmentRequest, create_segment
-
-
-def parse_id(raw: str) -> int | None:
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
 
 
 def errors_of(problems: list[InputProblem]) -> list[InputError]:
@@ -50,7 +48,7 @@ def segment_request(
     if isinstance(definition, InputProblem):
         return definition
     return SegmentRequest(
-        name=input.name,
+        name=normalize_name(input.name),
         description=input.description,
         entity_name=entity_name,
         definition=definition,
@@ -62,7 +60,7 @@ def segment_request(
 
 def quick_request(input: QuickSegmentInput) -> SegmentRequest:
     return SegmentRequest(
-        name=input.name,
+        name=normalize_name(input.name),
         description=input.description,
         entity_name=input.entity,
         definition=input.to_definition(),

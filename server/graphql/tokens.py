@@ -15,6 +15,8 @@ from server.graphql.db import run_db
 from server.graphql.inputs import InputError
 from server.graphql.permissions import IsAdmin
 from server.graphql.viewer import ViewerRole
+from server.ids import parse_id
+from server.names import name_character_problem, normalize_name
 
 MAX_EXPIRES_IN_DAYS = 3650
 
@@ -70,11 +72,15 @@ def _api_token(row: dict[str, Any]) -> ApiToken:
 
 def _check_create(input: CreateTokenInput) -> list[InputError]:
     errors = []
-    if not input.name.strip():
+    name = normalize_name(input.name)
+    character_problem = name_character_problem(name)
+    if not name:
         errors.append(InputError(field="name", code="REQUIRED", message="a token needs a name"))
-    elif len(input.name.strip()) > MAX_NAME_LENGTH:
+    elif len(name) > MAX_NAME_LENGTH:
         message = f"token names are limited to {MAX_NAME_LENGTH} characters"
         errors.append(InputError(field="name", code="TOO_LONG", message=message))
+    elif character_problem is not None:
+        errors.append(InputError(field="name", code="INVALID_CHARACTER", message=character_problem))
     days = input.expires_in_days
     if days is not None and not 1 <= days <= MAX_EXPIRES_IN_DAYS:
         errors.append(
@@ -133,7 +139,7 @@ class TokenMutations:
     )
     async def revoke_token(self, info: Info, id: strawberry.ID) -> RevokeTokenPayload:
         context = context_value(info.context)
-        token_id = int(id) if id.isdigit() and len(id) < 19 else None
+        token_id = parse_id(id)
         revoked = token_id is not None and await run_db(
             revoke_token, context.engine, token_id, actor=context.principal
         )

@@ -18,6 +18,11 @@ from server.ingestion.row_messages import RowMessages
 _GROUPED_NUMBER = r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|[+-]?\.\d+"
 
 
+# Amounts and quantities beyond this are typing or separator mistakes, and sums of a
+# few of them would overflow a float.
+MAX_NUMBER = 1e15
+
+
 def require_values(cells: pd.Series, column: str, label: str, problems: RowMessages) -> None:
     """Add a problem for each empty cell, calling the value by `label` ("customer id")."""
     problems.add(
@@ -92,6 +97,16 @@ def parse_numbers(
             f"Row {row}, column {column!r}: the {label} {value!r} is not a number. Write it "
             f"as a plain decimal number such as {_example_number(decimal, thousands)}, "
             "without currency signs, or declare the reader's decimal and thousands separators."
+        ),
+    )
+    too_large = ~not_finite & (numbers.abs() > MAX_NUMBER)
+    problems.add(
+        too_large,
+        cells,
+        column,
+        lambda row, value: (
+            f"Row {row}, column {column!r}: the {label} {value!r} is larger than "
+            f"{MAX_NUMBER:.0e} in size; check the value and the decimal separator."
         ),
     )
     return numbers

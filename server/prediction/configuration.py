@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from server.names import name_character_problem, normalize_name
 from server.prediction.base import ParameterError
 from server.prediction.output import table_name_for, validate_entity_name
 from server.prediction.registry import KINDS, get_kind
@@ -101,7 +102,7 @@ def _create(
     prediction_id = connection.execute(
         insert(_predictions)
         .values(
-            name=spec.name.strip(),
+            name=normalize_name(spec.name),
             kind=spec.kind,
             status="DRAFT",
             output_entity_name=spec.output_entity_name,
@@ -147,12 +148,12 @@ def _update(
     problems: list[InputProblem] = []
     if changes.name is not None:
         problems += _check_name(connection, changes.name, prediction_id)
-        values["name"] = changes.name.strip()
+        values["name"] = normalize_name(changes.name)
     if (
         changes.output_entity_name is not None
         and changes.output_entity_name != row.output_entity_name
     ):
-        problems += _check_entity_rename(connection, row.output_entity_name)
+        problems += _check_entity_rename(connection, row.output_entity_name, row.id)
         problems += _check_entity_name(connection, changes.output_entity_name, prediction_id)
         values["output_entity_name"] = changes.output_entity_name
     if changes.parameters is not None:
@@ -279,9 +280,12 @@ def _check_parameters(kind: str, raw: Mapping[str, Any]) -> dict[str, Any] | lis
 
 
 def _check_name(connection: Connection, name: str, except_id: int | None) -> list[InputProblem]:
-    stripped = name.strip()
+    stripped = normalize_name(name)
     if not stripped:
         return [InputProblem("name", "REQUIRED", "a prediction needs a non-empty name")]
+    problem = name_character_problem(stripped)
+    if problem is not None:
+        return [InputProblem("name", "INVALID_CHARACTER", problem)]
     if len(stripped) > MAX_NAME_LENGTH:
         return [
             InputProblem(
@@ -324,7 +328,23 @@ def _check_entity_name(
     return []
 
 
-def _check_entity_rename(connection: Connection, current: str) -> list[InputProblem]:
+def _check_entity_rename(
+    connection: Connection, current: str, prediction_id: int
+) -> list[InputProblem]:
+    active = connection.execute(
+        select(_runs.c.id).where(
+            _runs.c.prediction_id == prediction_id, _runs.c.status.in_(["QUEUED", "RUNNING"])
+        )
+    ).first()
+    if active is not None:
+        return [
+            InputProblem(
+                "outputEntityName",
+                "RUN_IN_PROGRESS",
+                f"run {active.id} is about to write the output entity {current}; wait until "
+                "it finishes before renaming the entity",
+            )
+        ]
     written = connection.execute(
         select(_entities.c.name).where(_entities.c.name == current)
     ).first()

@@ -58,7 +58,7 @@ class BodySizeLimit:
             if not message.get("more_body", False):
                 break
 
-        await self.app(scope, _replay(b"".join(chunks), receive), send)
+        await self.app(scope, replay_body(b"".join(chunks), receive), send)
 
     async def _pass_upload(
         self, scope: Scope, receive: Receive, send: Send, declared: int | None
@@ -110,11 +110,12 @@ def _content_length(scope: Scope) -> int | None:
     for name, value in scope["headers"]:
         if name == b"content-length":
             text = value.decode("latin-1").strip()
-            return int(text) if text.isdigit() else -1
+            return int(text) if text.isascii() and text.isdigit() else -1
     return None
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replay_body(body: bytes, receive: Receive) -> Receive:
+    """Return a receive callable that hands `body` to the application as one message."""
     sent = False
 
     async def replay() -> Message:

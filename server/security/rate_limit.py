@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from server.auth.tokens import TOKEN_SHAPE
 from server.security.errors import send_error
 from server.security.transport import GRAPHQL_PATH
 
@@ -58,15 +59,17 @@ class TokenBucketLimiter:
 
 
 def client_key(scope: Scope) -> str:
-    """Key a request by a hash of its bearer credentials, or by its client address.
+    """Key a request by a hash of its bearer token, or by its client address.
 
-    NOTE: each distinct invalid token gets a bucket of its own, so a client that
-    sends random tokens is limited only by the bucket count; those requests all
-    fail authentication.
+    The token is parsed as authentication parses it, so padding the header does not
+    make a new bucket, and a value that is not shaped like a token counts against
+    the client's address: random tokens cannot buy fresh buckets.
     """
-    authorization = Headers(scope=scope).get("authorization")
-    if authorization:
-        return "token:" + hashlib.sha256(authorization.encode()).hexdigest()
+    authorization = Headers(scope=scope).get("authorization") or ""
+    scheme, _, secret = authorization.partition(" ")
+    secret = secret.strip()
+    if scheme.lower() == "bearer" and TOKEN_SHAPE.match(secret):
+        return "token:" + hashlib.sha256(secret.encode()).hexdigest()
     client = scope.get("client")
     return "address:" + (client[0] if client else "unknown")
 

@@ -8,12 +8,14 @@ and a GET query must carry the `Authorization: Bearer` header.
 
 from __future__ import annotations
 
+import json
 from urllib.parse import parse_qs
 
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from server.security.body import replay_body
 from server.security.errors import send_error
 
 GRAPHQL_PATH = "/graphql"
@@ -38,7 +40,7 @@ class GraphQLTransportRules:
 
         headers = Headers(scope=scope)
         if scope["method"] == "POST":
-            media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+            media_type = _media_type(headers)
             if media_type == UPLOAD_TYPE and "authorization" not in headers:
                 await send_error(
                     scope,
@@ -88,6 +90,16 @@ class GraphQLTransportRules:
                 )
                 return
 
+        if scope["method"] == "POST" and _media_type(headers) in ALLOWED_POST_TYPES:
+            body = await _read_body(receive)
+            problem = json_body_problem(body)
+            if problem is not None:
+                await send_error(
+                    scope, receive, send, status=400, code="BAD_REQUEST", message=problem
+                )
+                return
+            receive = replay_body(body, receive)
+
         await self.app(scope, receive, send)
 
     def _changes_state(self, query: str, params: dict[str, list[str]]) -> bool:
@@ -108,3 +120,64 @@ class GraphQLTransportRules:
         elif len(operations) > 1:
             return False
         return any(item.operation != OperationType.QUERY for item in operations)
+
+
+def _media_type(headers: Headers) -> str:
+    return headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def json_body_problem(body: bytes) -> str | None:
+    """Return why a JSON request body cannot be a GraphQL request, or None when it can.
+
+    A GraphQL request is one JSON object. Its strings may hold neither NUL, which
+    PostgreSQL text cannot store, nor unpaired UTF-16 surrogates, which cannot be
+    encoded as UTF-8 at all.
+    """
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return f"the request body is not valid UTF-8 (byte {error.start}); send UTF-8 JSON"
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        return f"the request body is not valid JSON ({error.msg} at character {error.pos})"
+    if not isinstance(document, dict):
+        kind = "a list (batching is off)" if isinstance(document, list) else "not an object"
+        return f"the request body is {kind}; send one operation as a JSON object with a query"
+    if _has_bad_text(document):
+        return (
+            "a string in the request contains a NUL character or an unpaired surrogate; remove it"
+        )
+    return None
+
+
+def _has_bad_text(document: object) -> bool:
+    pending = [document]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item or not _encodes(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -24,6 +24,7 @@ from server.auth.roles import Role
 from server.auth.tokens import TokenError, authenticate
 from server.graphql.context import bearer_secret
 from server.graphql.db import run_db
+from server.ids import parse_id
 from server.segments.compiler import CUSTOMER_ID
 from server.segments.introspect import PROFILE_ENTITY, Entity, EntityCatalog, EntityNotFound
 from server.storage.tables import Segment, SegmentMember, table_of
@@ -68,7 +69,7 @@ async def segment_members_csv(request: Request) -> Response:
         return PlainTextResponse("the viewer role or higher is needed\n", status_code=403)
 
     raw_id = str(request.path_params.get("segment_id", ""))
-    segment_id = int(raw_id) if raw_id.isdigit() and len(raw_id) < 19 else None
+    segment_id = parse_id(raw_id)
     requested = [
         name.strip()
         for name in request.query_params.get("attributes", "").split(",")

@@ -155,7 +155,8 @@ def _check_values(
             return InputProblem(
                 f"{path}.values",
                 "INVALID",
-                f"BETWEEN needs low <= high, got {coerced[0]!r} and {coerced[1]!r}",
+                f"BETWEEN needs low <= high, got {_shown(coerced[0])} and "
+                f"{_shown(coerced[1])}; swap the two values",
             )
         return tuple(coerced)
 
@@ -234,6 +235,13 @@ def coerce_value(raw: Any, attribute: Attribute, path: str) -> Any:
         return parsed.date() if isinstance(parsed, datetime) else date.fromisoformat(raw)
     # Entity tables store naive UTC timestamps, so an offset given by the user is applied.
     return parsed if parsed.tzinfo is None else parsed.astimezone(UTC).replace(tzinfo=None)
+
+
+def _shown(value: Any) -> str:
+    """Show a coerced value as the user would type it."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return repr(value)
 
 
 def _shorten(raw: Any, limit: int = 80) -> Any:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, delete, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
+from server.names import name_character_problem, normalize_name
 from server.security.audit import AuditAction, AuditTarget, record_audit
 from server.segments.compiler import CUSTOMER_ID, compile_members
 from server.segments.definition import (
@@ -73,9 +74,12 @@ def check_name(
     connection: Connection, name: str, except_id: int | None = None
 ) -> list[InputProblem]:
     """Check that `name` is usable and not taken by a segment other than `except_id`."""
-    stripped = name.strip()
+    stripped = normalize_name(name)
     if not stripped:
         return [InputProblem("name", "REQUIRED", "a segment needs a non-empty name")]
+    problem = name_character_problem(stripped)
+    if problem is not None:
+        return [InputProblem("name", "INVALID_CHARACTER", problem)]
     if len(stripped) > MAX_NAME_LENGTH:
         return [
             InputProblem(

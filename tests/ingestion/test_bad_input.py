@@ -353,3 +353,15 @@ def test_concurrent_loads_share_customers(engine: Engine, tmp_path: Path) -> Non
     assert isinstance(failures[0], IngestionError)
     assert "already belongs to source" in str(failures[0])
     assert len(table_rows(engine)["order_line"]) == 40
+
+
+def test_huge_amount_rejected(sqlite_engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "huge.txt"
+    path.write_text(
+        "customer_id date number_of_cds dollar_value\n"
+        " 00001 19970101 1 1e308\n"
+        " 00002 19970101 1 1e308\n"
+    )
+
+    with pytest.raises(IngestionError, match="larger than 1e"):
+        load_orders(sqlite_engine, path, "cdnow", source="cdnow")

@@ -65,13 +65,44 @@ async def test_429_with_retry_after(make_app: Callable[..., Starlette]) -> None:
         other_token = await http.post(
             "/graphql",
             json={"query": "{ __typename }"},
-            headers={"Authorization": "Bearer lka_other"},
+            headers={"Authorization": "Bearer lka_" + "B" * 43},
         )
 
     assert statuses == [200, 200, 429]
     assert int(response.headers["retry-after"]) >= 1
     assert response.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
     assert other_token.status_code == 200
+
+
+async def test_padding_or_junk_shares_bucket(make_app: Callable[..., Starlette]) -> None:
+    app = make_app(rate_limit_per_minute=1, rate_limit_burst=2)
+    token = "lka_" + "C" * 43
+    variants = [f"Bearer {token}", f"Bearer   {token}", f"bearer {token} ", "Bearer junk"]
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        statuses = [
+            (
+                await http.post(
+                    "/graphql",
+                    json={"query": "{ __typename }"},
+                    headers={"Authorization": header},
+                )
+            ).status_code
+            for header in variants
+        ]
+        junk = [
+            (
+                await http.post(
+                    "/graphql",
+                    json={"query": "{ __typename }"},
+                    headers={"Authorization": f"Bearer junk{number}"},
+                )
+            ).status_code
+            for number in range(3)
+        ]
+
+    assert statuses[:3] == [200, 200, 429]
+    assert junk[-1] == 429
 
 
 async def test_rate_limit_off_when_zero(make_app: Callable[..., Starlette]) -> None:

@@ -72,7 +72,7 @@ async def test_query_over_get_without_bearer_401(make_app: Callable[..., Starlet
 
 @pytest.mark.parametrize(
     "content_type",
-    ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", None],
+    ["text/plain", "application/x-www-form-urlencoded", None],
 )
 async def test_post_other_than_json_415(
     make_app: Callable[..., Starlette], admin_token: str, content_type: str | None
@@ -87,6 +87,40 @@ async def test_post_other_than_json_415(
 
     assert response.status_code == 415
     assert response.json()["errors"][0]["extensions"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
+
+
+async def test_multipart_without_token_401(make_app: Callable[..., Starlette]) -> None:
+    headers = {"Content-Type": "multipart/form-data; boundary=x", "Content-Length": "27"}
+    async with client(make_app()) as http:
+        response = await http.post(
+            "/graphql", content=b'{"query": "{ __typename }"}', headers=headers
+        )
+
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"null", "not an object"),
+        (b"42", "not an object"),
+        (b'[{"query": "{ __typename }"}]', "batching is off"),
+        (b"\xff\xfe{", "not valid UTF-8"),
+        (b'{"query": "{ __typename', "not valid JSON"),
+        (b'{"query": "{ viewer { role } }", "variables": {"x": "a\\u0000b"}}', "NUL"),
+        (b'{"query": "{ viewer { role } }", "variables": {"x": "\\ud800"}}', "surrogate"),
+    ],
+)
+async def test_unusable_json_body_400(
+    make_app: Callable[..., Starlette], admin_token: str, body: bytes, reason: str
+) -> None:
+    headers = {**bearer(admin_token), "Content-Type": "application/json"}
+    async with client(make_app()) as http:
+        response = await http.post("/graphql", content=body, headers=headers)
+
+    assert response.status_code == 400
+    assert reason in response.json()["errors"][0]["message"]
 
 
 async def test_post_json_with_charset_runs(make_app: Callable[..., Starlette]) -> None:
