@@ -95,6 +95,17 @@ def compile_counts(
     definition: CheckedDefinition, base: Entity, now: datetime
 ) -> Select[tuple[Any, ...]]:
     """Return a SELECT of one row: `member_count`, then `rule_0`, `rule_1`, … counts."""
+    if len(definition.rules) == 1:
+        # One rule selects exactly the members, so both counts are the number of
+        # distinct CustomerIds that the members statement finds. Counting them in the
+        # statement itself spares testing every customer of the base entity against
+        # the rule, and lets SQLite scan the table instead of walking its CustomerId
+        # index, as it does for a DISTINCT subquery.
+        members = compile_members(definition, base, now)
+        total = func.count(members.selected_columns[CUSTOMER_ID].distinct())
+        counts: list[ColumnElement[Any]] = [total.label("member_count"), total.label("rule_0")]
+        return members.with_only_columns(*counts)
+
     builder = _Builder(definition, now)
     population = builder.population(base)
     customer_id = population.c[CUSTOMER_ID]
@@ -163,24 +174,39 @@ class _Builder:
         parts: list[ColumnElement[bool]] = []
         for entity_name, conditions in _by_entity(group.conditions).items():
             entity = self.definition.entities[entity_name]
-            matching = self.matching_customers(entity, conditions, group.combinator)
-            parts.append(customer_id.in_(matching))
+            parts.append(self.has_matching_row(entity, conditions, group.combinator, customer_id))
         parts += [self.group(nested, customer_id) for nested in group.groups]
 
         joined = and_(*parts) if group.combinator == "AND" else or_(*parts)
         return not_(joined) if group.negate else joined
 
-    def matching_customers(
-        self, entity: Entity, conditions: list[CheckedCondition], combinator: str
-    ) -> Select[tuple[Any]]:
+    def has_matching_row(
+        self,
+        entity: Entity,
+        conditions: list[CheckedCondition],
+        combinator: str,
+        customer_id: ColumnElement[Any],
+    ) -> ColumnElement[bool]:
+        """Test whether `entity` has a row of `customer_id` on which the conditions hold.
+
+        `customer_id` is never NULL here, so EXISTS and IN give the same answer. EXISTS
+        lets SQLite probe the entity's CustomerId index for each candidate, where with
+        IN it built the list and then looked up every entry of it: 17 ms against 137 ms
+        for the count of `python -m bench.segments --customers 100000` on SQLite.
+        Percentile ranks must be computed over the whole entity, so a condition with
+        one keeps the uncorrelated IN subquery.
+        """
         source = ranked_source(entity, conditions)
         expressions = [
             _row_expression(source, index, condition, self.now)
             for index, condition in enumerate(conditions)
         ]
         joined = and_(*expressions) if combinator == "AND" else or_(*expressions)
-        customer_id = source.c[CUSTOMER_ID]
-        return select(customer_id).where(customer_id.is_not(None), joined).correlate(None)
+        row_customer_id = source.c[CUSTOMER_ID]
+        if any(condition.operator in PERCENT for condition in conditions):
+            matching = select(row_customer_id).where(row_customer_id.is_not(None), joined)
+            return customer_id.in_(matching.correlate(None))
+        return select(row_customer_id).where(row_customer_id == customer_id, joined).exists()
 
 
 def _by_entity(conditions: list[CheckedCondition]) -> dict[str, list[CheckedCondition]]:

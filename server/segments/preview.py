@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from server.segments.compiler import CUSTOMER_ID, compile_counts, compile_members
 from server.segments.definition import Definition
@@ -59,9 +59,11 @@ def preview_segment(
         base, rules = checked
 
         counts = connection.execute(compile_counts(rules, base, evaluated_at)).one()
-        members = compile_members(rules, base, evaluated_at).subquery("members")
-        column = members.c[CUSTOMER_ID]
-        sample = connection.execute(select(column).order_by(column).limit(sample_size)).scalars()
+        # Ordering the members statement itself, not a subquery of it, lets the
+        # database walk the CustomerId index and stop after `sample_size` members.
+        members = compile_members(rules, base, evaluated_at)
+        column = members.selected_columns[CUSTOMER_ID]
+        sample = connection.execute(members.order_by(column).limit(sample_size)).scalars()
         return SegmentPreview(
             member_count=int(counts[0]),
             rule_counts=[int(value) for value in counts[1:]],

@@ -15,6 +15,7 @@ their mean spend (`frequency` and `monetary_value` of the summary).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Self
 
 import numpy as np
@@ -90,6 +91,59 @@ def _log_likelihood_and_gradient(
     return log_likelihood, gradient
 
 
+def summed_log_likelihood(
+    x: FloatArray, mean_spend: FloatArray
+) -> Callable[[FloatArray], tuple[float, FloatArray]]:
+    """Return a function of (p, q, gamma) giving the summed log-likelihood and its gradient.
+
+    It equals summing `_log_likelihood_and_gradient` over customers (for x >= 1). The
+    terms in x and m alone are summed once here, and those in p x once per frequency
+    level, so an evaluation makes a few passes over the customers, not about thirty.
+    """
+    levels, index = frequency_levels(x)
+    level_counts = np.bincount(index, minlength=len(levels)).astype(float)
+    used = level_counts > 0
+    levels, level_counts = levels[used], level_counts[used]
+    count = float(len(x))
+    log_x = np.log(x)
+    log_spend = np.log(mean_spend)
+    sum_x_log_x = float(x @ log_x)
+    sum_x_log_spend = float(x @ log_spend)
+    sum_log_spend = float(log_spend.sum())
+    total_spend = x * mean_spend
+
+    def evaluate(params: FloatArray) -> tuple[float, FloatArray]:
+        p, q, gamma = params
+        total = gamma + total_spend
+        log_total = np.log(total)
+        inverse = 1.0 / total
+        sum_x_log_total = float(x @ log_total)
+        sum_log_total = float(log_total.sum())
+
+        value = (
+            level_counts @ (gammaln(p * levels + q) - gammaln(p * levels))
+            - count * (gammaln(q) - q * np.log(gamma))
+            + p * (sum_x_log_x + sum_x_log_spend)
+            - sum_log_spend
+            - p * sum_x_log_total
+            - q * sum_log_total
+        )
+        digamma_total = digamma(p * levels + q)
+        gradient = np.array(
+            [
+                level_counts @ (levels * (digamma_total - digamma(p * levels)))
+                + sum_x_log_x
+                + sum_x_log_spend
+                - sum_x_log_total,
+                level_counts @ digamma_total - count * (digamma(q) - np.log(gamma)) - sum_log_total,
+                count * q / gamma - p * float(x @ inverse) - q * float(inverse.sum()),
+            ]
+        )
+        return float(value), gradient
+
+    return evaluate
+
+
 class GammaGammaModel:
     """Gamma-Gamma spend estimator in scikit-learn's manner, fitted by maximum likelihood.
 
@@ -141,10 +195,12 @@ class GammaGammaModel:
                 f"mean spend, got {len(x)} with {np.unique(mean_spend).size} distinct values"
             )
 
+        summed = summed_log_likelihood(x, mean_spend)
+
         def log_likelihood(log_params: FloatArray) -> tuple[float, FloatArray]:
             params = np.exp(log_params)
-            values, gradient = _log_likelihood_and_gradient(params, x, mean_spend)
-            return float(values.sum()), gradient.sum(axis=0) * params
+            value, gradient = summed(params)
+            return value, gradient * params
 
         result = maximize_log_likelihood(
             log_likelihood,

@@ -7,7 +7,11 @@ import pandas as pd
 import pytest
 
 from server.prediction.clv.fitting import ConvergenceError
-from server.prediction.clv.gamma_gamma import GammaGammaModel, _log_likelihood_and_gradient
+from server.prediction.clv.gamma_gamma import (
+    GammaGammaModel,
+    _log_likelihood_and_gradient,
+    summed_log_likelihood,
+)
 
 # Fader and Hardie (2013), the 946 repeat buyers of the CDNOW 1/10 cohort.
 PUBLISHED = {"p": 6.25, "q": 3.74, "gamma": 15.44}
@@ -45,6 +49,21 @@ def test_gradient_matches_finite_differences(repeat_buyers: pd.DataFrame) -> Non
         lower, _ = _log_likelihood_and_gradient(params - step, x, mean_spend)
         numeric = (upper.sum() - lower.sum()) / 2e-6
         assert gradient[:, index].sum() == pytest.approx(numeric, rel=1e-5), index
+
+
+@pytest.mark.parametrize("params", [(3.0, 6.0, 30.0), (0.4, 1.5, 0.7)])
+def test_summed_likelihood_equals_per_customer_sum(
+    repeat_buyers: pd.DataFrame, params: tuple[float, float, float]
+) -> None:
+    x = repeat_buyers["frequency"].to_numpy()
+    mean_spend = repeat_buyers["monetary_value"].to_numpy()
+    per_customer, gradients = _log_likelihood_and_gradient(np.array(params), x, mean_spend)
+
+    value, gradient = summed_log_likelihood(x, mean_spend)(np.array(params))
+
+    assert value == pytest.approx(per_customer.sum(), rel=1e-12)
+    for index in range(3):
+        assert gradient[index] == pytest.approx(gradients[:, index].sum(), rel=1e-9), index
 
 
 def test_fit_recovers_simulated_parameters() -> None:
