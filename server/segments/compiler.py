@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Float,
     Select,
     String,
     and_,
@@ -256,6 +257,10 @@ def condition_expression(
     """Build the boolean SQL expression of one condition on `column`."""
     operator = condition.operator
     values = condition.values
+    if isinstance(column.type, Float):
+        # A whole number compared with a floating-point column would otherwise be
+        # bound as INTEGER on PostgreSQL and overflow beyond 2**31.
+        values = tuple(float(value) if isinstance(value, int) else value for value in values)
     if condition.case_insensitive:
         column = ascii_lower(column)  # type: ignore[assignment]
         values = tuple(fold_ascii(value) for value in values)

@@ -272,3 +272,16 @@ async def test_injection_in_values_is_inert(
 
 def test_churn_rows_are_seeded() -> None:
     pd.testing.assert_frame_equal(churn_rows(), churn_rows())
+
+
+async def test_large_whole_numbers_on_float_column(
+    contributor: GraphQLCaller, prediction_id: int
+) -> None:
+    payload = await create(
+        contributor,
+        prediction_id,
+        conditions=[{"attribute": "ChurnScore", "operator": "IN", "values": [1, 3_000_000_000]}],
+    )
+
+    assert payload["errors"] == []
+    assert payload["segment"]["memberCount"] == 0
