@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine
 from starlette.requests import Request
 
 from server.auth.tokens import Principal, TokenError, authenticate
+from server.graphql.loaders import Loaders, build_loaders
 from server.settings import Settings
 
 
 @dataclass
 class Context:
-    """What resolvers may use; `principal` is None when authentication failed."""
+    """Request state for resolvers. `principal` is None when authentication failed.
+
+    `loaders` batch the per-item reads of nested fields. Over HTTP they also cache
+    what they read for the one request the context serves. A WebSocket connection
+    keeps one context for all its operations, so there (no `request`) they do not cache.
+    """
 
     engine: Engine
     settings: Settings
@@ -23,6 +29,10 @@ class Context:
     auth_problem: str | None
     # The payload of a WebSocket's connection_init message, set by Strawberry.
     connection_params: dict[str, Any] | None = None
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = build_loaders(self.engine, cache=self.request is not None)
 
 
 def bearer_secret(request: Request) -> str | None:

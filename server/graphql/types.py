@@ -12,24 +12,23 @@ from strawberry.types import Info
 
 from server.graphql.context import Context
 from server.graphql.db import run_db
-from server.graphql.entity_types import Attribute, read_attributes
+from server.graphql.entity_types import Attribute
+from server.graphql.loaders import data_report_key
 from server.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
 from server.graphql.run_types import (
     MAX_RUNS,
+    DataIssue,
     DataReport,
     PredictionRun,
-    read_data_report,
-    read_runs,
+    run_from_row,
 )
 from server.graphql.scalars import PredictionKind, PredictionStatus, SegmentKind
+from server.prediction import usability
 from server.segments.introspect import reflect_entity
 from server.segments.lifecycle import segment_kind
-from server.segments.service import member_page
-from server.storage.tables import OutputEntityRecord, table_of
+from server.storage.tables import OutputEntityRecord, table_of, utc_now
 from server.storage.tables import Prediction as PredictionRow
 from server.storage.tables import Segment as SegmentRow
-from server.storage.tables import SegmentEntity as SegmentEntityRow
-from server.storage.tables import SegmentEvaluation as SegmentEvaluationRow
 
 
 def _context(info: Info) -> Context:
@@ -65,7 +64,18 @@ class OutputEntity:
 
     @strawberry.field(description="The live columns, with data types and valid operators.")
     async def attributes(self, info: Info) -> list[Attribute]:
-        return await run_db(read_attributes, _context(info).engine, self.name)
+        entity = await _context(info).loaders.entity.load(self.name)
+        if entity is None:
+            return []
+        return [
+            Attribute(
+                name=item.name,
+                data_type=item.data_type,
+                operators=item.operators,
+                entity_name=self.name,
+            )
+            for item in entity.attributes.values()
+        ]
 
     @strawberry.field(description="Rows of the entity ordered by CustomerId.")
     async def rows(
@@ -116,11 +126,17 @@ def _read_rows(
 def read_output_entity(engine: Engine, name: str) -> OutputEntity | None:
     table = table_of(OutputEntityRecord)
     with engine.connect() as connection:
-        row = connection.execute(select(table).where(table.c.name == name)).first()
-    if row is None:
-        return None
+        row = connection.execute(select(table).where(table.c.name == name)).mappings().first()
+    return None if row is None else output_entity_from_row(row)
+
+
+def output_entity_from_row(row: Any) -> OutputEntity:
+    """Build an OutputEntity from a mapping of its output_entity registry row."""
     return OutputEntity(
-        name=row.name, row_count=row.row_count, version=row.version, updated_at=row.updated_at
+        name=row["name"],
+        row_count=row["row_count"],
+        version=row["version"],
+        updated_at=row["updated_at"],
     )
 
 
@@ -188,19 +204,34 @@ class Prediction:
 
     @strawberry.field(description="The output entity; null until a run has written it.")
     async def output_entity(self, info: Info) -> OutputEntity | None:
-        return await run_db(read_output_entity, _context(info).engine, self.output_entity_name)
+        row = await _context(info).loaders.output_entity.load(self.output_entity_name)
+        return None if row is None else output_entity_from_row(row)
 
     @strawberry.field(description=f"The latest runs, newest first, at most {MAX_RUNS}.")
     async def runs(self, info: Info, first: int = MAX_RUNS) -> list[PredictionRun]:
         size = max(0, min(first, MAX_RUNS))
-        return await run_db(read_runs, _context(info).engine, int(self.id), size)
+        rows = await _context(info).loaders.runs.load((int(self.id), size))
+        return [run_from_row(row) for row in rows]
 
     @strawberry.field(
         description="Whether the loaded data can support a run, checked now: errors "
         "block a run, warnings weaken the model."
     )
     async def data_report(self, info: Info) -> DataReport | None:
-        return await run_db(read_data_report, _context(info).engine, int(self.id))
+        key = data_report_key(self.kind.value, self.parameters)
+        report = await _context(info).loaders.data_report.load(key)
+        return data_report_from(report)
+
+
+def data_report_from(report: usability.DataReport) -> DataReport:
+    def issue(item: usability.DataIssue) -> DataIssue:
+        return DataIssue(table=item.table, column=item.column, message=item.message, fix=item.fix)
+
+    return DataReport(
+        errors=[issue(item) for item in report.errors],
+        warnings=[issue(item) for item in report.warnings],
+        checked_at=utc_now(),
+    )
 
 
 def prediction_from_row(row: Any) -> Prediction:
@@ -276,7 +307,7 @@ class Segment:
 
     @strawberry.field(description="The entities the rules read, by name.")
     async def entities(self, info: Info) -> list[str]:
-        return await run_db(read_segment_entities, _context(info).engine, int(self.id))
+        return await _context(info).loaders.segment_entities.load(int(self.id))
 
     @strawberry.field(description="Member counts, one per evaluation, newest first.")
     async def member_count_history(
@@ -286,7 +317,8 @@ class Segment:
         size = page_size(first, context.settings.max_page_size)
         after_key = decode_cursor("evaluation", after)
         after_id = int(after_key) if after_key is not None and after_key.isdigit() else None
-        return await run_db(read_evaluations, context.engine, int(self.id), size, after_id)
+        rows = await context.loaders.evaluations.load((int(self.id), size, after_id))
+        return evaluation_connection(rows, size)
 
     @strawberry.field(description="Members ordered by CustomerId.")
     async def members(
@@ -295,7 +327,7 @@ class Segment:
         context = _context(info)
         size = page_size(first, context.settings.max_page_size)
         after_key = decode_cursor("customer", after)
-        page = await run_db(_read_members, context.engine, int(self.id), size, after_key)
+        page = await context.loaders.member_page.load((int(self.id), size, after_key))
         edges = [
             CustomerEdge(
                 cursor=encode_cursor("customer", row["customer_id"]),
@@ -317,11 +349,6 @@ class Segment:
             page_info=PageInfo(has_next_page=page.has_next_page, end_cursor=end),
             total_count=self.member_count,
         )
-
-
-def _read_members(engine: Engine, segment_id: int, size: int, after: str | None) -> Any:
-    with engine.connect() as connection:
-        return member_page(connection, segment_id, size, after)
 
 
 def segment_from_row(row: Any) -> Segment:
@@ -357,20 +384,8 @@ class SegmentEvaluationConnection:
     page_info: PageInfo
 
 
-def read_evaluations(
-    engine: Engine, segment_id: int, size: int, after: int | None
-) -> SegmentEvaluationConnection:
-    table = table_of(SegmentEvaluationRow)
-    query = (
-        select(table)
-        .where(table.c.segment_id == segment_id)
-        .order_by(table.c.id.desc())
-        .limit(size + 1)
-    )
-    if after is not None:
-        query = query.where(table.c.id < after)
-    with engine.connect() as connection:
-        rows = connection.execute(query).all()
+def evaluation_connection(rows: list[Any], size: int) -> SegmentEvaluationConnection:
+    """Page up to `size` + 1 evaluation rows, newest first, into a connection."""
     edges = [
         SegmentEvaluationEdge(
             cursor=encode_cursor("evaluation", str(row.id)),
@@ -382,17 +397,6 @@ def read_evaluations(
     return SegmentEvaluationConnection(
         edges=edges, page_info=PageInfo(has_next_page=len(rows) > size, end_cursor=end)
     )
-
-
-def read_segment_entities(engine: Engine, segment_id: int) -> list[str]:
-    table = table_of(SegmentEntityRow)
-    query = (
-        select(table.c.entity_name)
-        .where(table.c.segment_id == segment_id)
-        .order_by(table.c.entity_name)
-    )
-    with engine.connect() as connection:
-        return list(connection.execute(query).scalars())
 
 
 @strawberry.type(description="An edge of a segment connection.")

@@ -24,7 +24,7 @@ from server.prediction.transactional_churn.model import (
     ChurnClassifier,
     RecencyBaseline,
 )
-from server.prediction.transactional_churn.orders import OrderHistory, load_order_lines
+from server.prediction.transactional_churn.orders import OrderHistory, load_order_history
 from server.prediction.transactional_churn.parameters import ChurnParameters, validate_parameters
 from server.prediction.transactional_churn.scoring import model_version, score_customers
 from server.prediction.transactional_churn.validation import validate_model
@@ -97,7 +97,7 @@ class TransactionalChurn:
         seed = checked.seed
 
         progress("loading")
-        history = OrderHistory.from_order_lines(load_order_lines(engine, checked.source))
+        history = load_order_history(engine, checked.source)
         cutoffs = plan_cutoffs(history, checked)
 
         progress("features")
