@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 from sqlalchemy import Engine, func, select
 
 from server.storage.tables import Segment
@@ -69,7 +70,6 @@ async def test_values_rejected_or_inert(
         {"attribute": "ChurnScore", "operator": "GT", "value": {"$gt": PAYLOAD}},
         {"attribute": "ChurnScore", "operator": "IN", "values": [[0.5], {"a": PAYLOAD}]},
         {"attribute": "ChurnScore", "operator": "GT", "value": 10**30},
-        {"attribute": "ChurnRiskBand", "operator": "EQ", "value": "High\u0000"},
         {"attribute": "ChurnRiskBand", "operator": "IN", "values": [["High"]]},
         {"attribute": "ScoredAt", "operator": "BEFORE", "value": "2024-01-01' OR 1=1"},
         {"attribute": "ChurnScore", "operator": "TOP_PERCENT", "value": "10; --"},
@@ -87,3 +87,24 @@ async def test_values_rejected_or_inert(
         assert payload["segment"] is None, condition
         assert payload["errors"][0]["field"].startswith("conditions.0.value"), condition
     assert segment_total(engine) == len(inert)
+
+
+async def test_nul_in_value_rejected_before_graphql(
+    client: httpx.AsyncClient, tokens: dict[str, str], prediction_id: int, engine: Engine
+) -> None:
+    condition = {"attribute": "ChurnRiskBand", "operator": "EQ", "value": "High\u0000"}
+    response = await client.post(
+        "/graphql",
+        json={
+            "query": CREATE,
+            "variables": {
+                "predictionId": str(prediction_id),
+                "input": {"name": "nul", "conditions": [condition]},
+            },
+        },
+        headers={"Authorization": f"Bearer {tokens['contributor']}"},
+    )
+
+    assert response.status_code == 400
+    assert "NUL" in response.json()["errors"][0]["message"]
+    assert segment_total(engine) == 0

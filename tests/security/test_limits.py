@@ -145,7 +145,7 @@ async def test_batch_array_rejected(make_app: Callable[..., Starlette], viewer_t
     response = await post(app, batch, headers=bearer(viewer_token))
 
     assert response.status_code == 400
-    assert "Batching is not enabled" in response.text
+    assert "batching is off" in response.text
 
 
 @pytest.mark.parametrize(

@@ -129,4 +129,4 @@ def test_cli_rejects_non_positive_expiry(
     code = main(["tokens", "create", "--role", "admin", "--expires-days", "0"])
 
     assert code == 2
-    assert "--expires-days must be 1 or more" in capsys.readouterr().err
+    assert "--expires-days must be from 1 to 3650" in capsys.readouterr().err
