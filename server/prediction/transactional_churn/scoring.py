@@ -7,36 +7,16 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from server.prediction.churn_output import OUTPUT_COLUMNS, risk_bands, versioned
 from server.prediction.transactional_churn.explain import top_factors
 from server.prediction.transactional_churn.model import ChurnClassifier
 
 MODEL_VERSION = "transactional-churn-1"
-MEDIUM_RISK_FROM = 0.33
-HIGH_RISK_FROM = 0.66
-
-OUTPUT_COLUMNS = (
-    "CustomerId",
-    "ChurnScore",
-    "IsChurn",
-    "ChurnRiskBand",
-    "TopFactor1",
-    "TopFactor2",
-    "TopFactor3",
-    "ScoredAt",
-    "ModelVersion",
-)
 
 
 def model_version(scored_at: datetime) -> str:
     """Return the ModelVersion value, such as "transactional-churn-1+20240131T120000Z"."""
-    return f"{MODEL_VERSION}+{scored_at:%Y%m%dT%H%M%SZ}"
-
-
-def risk_bands(scores: np.ndarray) -> np.ndarray:
-    """Return "Low" below 0.33, "Medium" from 0.33 to below 0.66 and "High" from 0.66."""
-    return np.select(
-        [scores < MEDIUM_RISK_FROM, scores < HIGH_RISK_FROM], ["Low", "Medium"], default="High"
-    )
+    return versioned(MODEL_VERSION, scored_at)
 
 
 def score_customers(
