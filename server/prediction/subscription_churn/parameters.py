@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from server.prediction.base import ParameterError
 from server.prediction.output import ENTITY_NAME
-
-MAX_DAYS = 3650
-MAX_SEED = 2**32 - 1
+from server.prediction.parameter_checks import (
+    check_days,
+    check_seed,
+    check_threshold,
+)
 
 DESCRIPTIONS = {
     "source": "the subscription source to train on and score, such as 'telco' (required)",
@@ -59,10 +60,10 @@ def validate_parameters(raw: Mapping[str, Any]) -> ChurnParameters:
 
     values = {**defaults.as_dict(), "source": None, **raw}
     _check_source(values["source"], problems)
-    _check_days(values["churn_window_days"], "churn_window_days", 0, problems)
-    _check_days(values["prediction_window_days"], "prediction_window_days", 1, problems)
-    _check_threshold(values["threshold"], problems)
-    _check_seed(values["seed"], problems)
+    check_days(values["churn_window_days"], "churn_window_days", problems, minimum=0)
+    check_days(values["prediction_window_days"], "prediction_window_days", problems)
+    check_threshold(values["threshold"], problems)
+    check_seed(values["seed"], problems)
     _check_profile_entity(values["profile_entity"], problems)
     if problems:
         raise ParameterError(problems)
@@ -82,25 +83,6 @@ def _check_source(raw: object, problems: dict[str, str]) -> None:
         problems["source"] = "is required: the subscription source to train on, such as 'telco'"
     elif not isinstance(raw, str) or not raw.strip():
         problems["source"] = f"must be a non-empty subscription source name, got {raw!r}"
-
-
-def _check_days(raw: object, name: str, minimum: int, problems: dict[str, str]) -> None:
-    if isinstance(raw, bool) or not isinstance(raw, int):
-        problems[name] = f"must be a whole number of days from {minimum} to {MAX_DAYS}, got {raw!r}"
-    elif not minimum <= raw <= MAX_DAYS:
-        problems[name] = f"must be from {minimum} to {MAX_DAYS} days, got {raw}"
-
-
-def _check_threshold(raw: object, problems: dict[str, str]) -> None:
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
-        problems["threshold"] = f"must be a number from 0 to 1, got {raw!r}"
-    elif not (math.isfinite(raw) and 0.0 <= raw <= 1.0):
-        problems["threshold"] = f"must be from 0 to 1, got {raw}"
-
-
-def _check_seed(raw: object, problems: dict[str, str]) -> None:
-    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= MAX_SEED:
-        problems["seed"] = f"must be a whole number from 0 to {MAX_SEED}, got {raw!r}"
 
 
 def _check_profile_entity(raw: object, problems: dict[str, str]) -> None:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from server.prediction.base import ParameterError
-
-MAX_DAYS = 3650
-MAX_SEED = 2**32 - 1
+from server.prediction.parameter_checks import (
+    check_days,
+    check_seed,
+    check_threshold,
+)
 
 
 @dataclass(frozen=True)
@@ -25,25 +26,6 @@ class ChurnParameters:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _check_days(raw: object, name: str, problems: dict[str, str]) -> None:
-    if isinstance(raw, bool) or not isinstance(raw, int):
-        problems[name] = f"must be a whole number of days from 1 to {MAX_DAYS}, got {raw!r}"
-    elif not 1 <= raw <= MAX_DAYS:
-        problems[name] = f"must be from 1 to {MAX_DAYS} days, got {raw}"
-
-
-def _check_threshold(raw: object, problems: dict[str, str]) -> None:
-    if isinstance(raw, bool) or not isinstance(raw, int | float):
-        problems["threshold"] = f"must be a number from 0 to 1, got {raw!r}"
-    elif not (math.isfinite(raw) and 0.0 <= raw <= 1.0):
-        problems["threshold"] = f"must be from 0 to 1, got {raw}"
-
-
-def _check_seed(raw: object, problems: dict[str, str]) -> None:
-    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= MAX_SEED:
-        problems["seed"] = f"must be a whole number from 0 to {MAX_SEED}, got {raw!r}"
 
 
 def _check_source(raw: object, problems: dict[str, str]) -> None:
@@ -71,10 +53,10 @@ def validate_parameters(raw: Mapping[str, Any]) -> ChurnParameters:
 
     values = {**defaults.as_dict(), "source": None, **raw}
     _check_source(values["source"], problems)
-    _check_days(values["churn_definition_days"], "churn_definition_days", problems)
-    _check_days(values["prediction_window_days"], "prediction_window_days", problems)
-    _check_threshold(values["threshold"], problems)
-    _check_seed(values["seed"], problems)
+    check_days(values["churn_definition_days"], "churn_definition_days", problems)
+    check_days(values["prediction_window_days"], "prediction_window_days", problems)
+    check_threshold(values["threshold"], problems)
+    check_seed(values["seed"], problems)
     if problems:
         raise ParameterError(problems)
 
