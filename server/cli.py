@@ -223,7 +223,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except OSError as error:
-        # A missing file, a folder given as a file, an existing output: say which path.
+        # A missing file, a folder given as a file, an existing output: print the path.
         where = f": {error.filename}" if error.filename else ""
         print(f"error: {error.strerror or error}{where}", file=sys.stderr)
         return 2

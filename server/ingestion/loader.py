@@ -51,7 +51,7 @@ AfterWrite = Callable[[Connection, LoadReport], None]
 
 @dataclass
 class _Totals:
-    """What the chunks of one file add up to while they are read."""
+    """Running totals of the chunks of one file, kept while they are read."""
 
     problems: RowMessages = field(default_factory=RowMessages)
     returns: RowMessages = field(default_factory=RowMessages)

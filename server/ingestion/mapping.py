@@ -13,7 +13,7 @@ WHITESPACE = r"\s+"
 """The separator for files whose fields are separated by runs of spaces or tabs."""
 
 DETECT = "auto"
-"""The separator or encoding value that asks the reader to detect it from the file."""
+"""The separator or encoding value that makes the reader detect it from the file."""
 
 ISO8601 = "ISO8601"
 """The date format for ISO 8601 dates and times, with or without an offset."""

@@ -40,7 +40,7 @@ LINE_COLUMNS = (
 
 @dataclass(frozen=True)
 class ChunkSettings:
-    """What holds for every chunk of one file: the date format and how numbers are written."""
+    """Settings shared by every chunk of one file: the date format and number style."""
 
     date_format: str
     decimal: str = "."

@@ -29,7 +29,7 @@ class ParameterError(ValueError):
 
 
 class PredictionDataError(ValueError):
-    """Raised when the data in the database cannot support a run; the message says what to load."""
+    """Raised when the database data cannot support a run; the message names what to load."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class Factor:
 
 @dataclass
 class KindResult:
-    """What a run of a kind produces.
+    """The output of one run of a kind.
 
     `rows` is the output entity: `CustomerId` first, then the kind's columns (see the
     output entity table in the README). `grade` is A, B or C against the kind's

@@ -15,7 +15,7 @@ from server.settings import Settings
 def security_middleware(settings: Settings) -> list[Middleware]:
     """Build CORS, the request deadline, rate limiting, the body cap and transport rules.
 
-    CORS comes first so that browsers can read the 4xx answers of the others.
+    CORS comes first so that browsers can read the 4xx responses of the others.
     Cookies are not used, so cross-origin credentials stay off.
     """
     stack = [

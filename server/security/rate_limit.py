@@ -75,7 +75,7 @@ def client_key(scope: Scope) -> str:
 
 
 class RateLimit:
-    """Answer 429 with Retry-After once a caller's bucket is empty."""
+    """Respond with 429 and Retry-After once a caller's bucket is empty."""
 
     def __init__(self, app: ASGIApp, limiter: TokenBucketLimiter) -> None:
         self.app = app

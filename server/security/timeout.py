@@ -1,4 +1,4 @@
-"""A deadline per HTTP request, answered with 504 instead of a hung connection."""
+"""A deadline per HTTP request, ended with a 504 response instead of a hung connection."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ logger = logging.getLogger(__name__)
 
 
 class RequestTimeout:
-    """Cancel a request still running after `seconds` and answer 504.
+    """Cancel a request still running after `seconds` and respond with 504.
 
     NOTE: database work runs in worker threads (`run_db`), and a worker thread
-    cannot be cancelled, so a timed-out request answers only once its current
+    cannot be cancelled, so a timed-out request gets its response only once its current
     database call returns; a write that was under way may still commit.
     """
 

@@ -32,7 +32,7 @@ COMBINATORS = ("AND", "OR")
 
 
 class SetOperator(Enum):
-    """How a rule combines with the customers selected by the rules before it."""
+    """The set operation that joins a rule to the customers the rules before it selected."""
 
     UNION = "UNION"
     INTERSECT = "INTERSECT"

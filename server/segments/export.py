@@ -3,7 +3,7 @@
 The request names attributes in `?attributes=ChurnScore,Region`. A bare name is looked
 up in the segment's base entity, then in the customer profile; `Entity.Attribute`
 reads any entity. Rows come from one SELECT run with a server-side cursor and are
-written out a batch at a time, so an export never holds the whole segment in memory.
+written out a batch at a time, so an export never keeps the whole segment in memory.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ExportProblem(ValueError):
-    """Raised when the requested attributes cannot be exported; the message says why."""
+    """Raised when the requested attributes cannot be exported; the message states why."""
 
 
 @dataclass(frozen=True)

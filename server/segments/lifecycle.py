@@ -130,7 +130,7 @@ def refresh_segment(
             connection, row.entity_name, definition_from_json(row.definition), "id"
         )
         if isinstance(checked, list):
-            # An entity changed under the segment: say which condition no longer fits.
+            # An entity changed under the segment: report which condition no longer fits.
             return [
                 InputProblem(
                     f"definition.{item.field}",

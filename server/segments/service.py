@@ -55,7 +55,7 @@ class SegmentKind(Enum):
 
 @dataclass(frozen=True)
 class SegmentRequest:
-    """What a user asks for when creating or replacing a segment.
+    """A request to create or replace a segment.
 
     `entity_name` is the base entity, whose customers the rules choose from;
     `base_field` is the input field to blame when that entity does not exist.

@@ -83,7 +83,7 @@ def _quartiles(
         .where(column.is_not(None))
         .subquery()
     )
-    # Rank r (1-based) holds the value at position r - 1 of the sorted values.
+    # Rank r (1-based) is the value at position r - 1 of the sorted values.
     positions = [(present - 1) * quantile for quantile in QUARTILES]
     wanted = {math.floor(position) + 1 for position in positions}
     wanted |= {math.ceil(position) + 1 for position in positions}

@@ -94,7 +94,7 @@ class PredictionRun(SQLModel, table=True):
 
 
 class OutputEntityRecord(SQLModel, table=True):
-    """The registry of output entities: which table holds which prediction's results."""
+    """The registry of output entities: which table contains which prediction's results."""
 
     __tablename__ = "output_entity"
 
@@ -202,7 +202,7 @@ class SegmentEvaluation(SQLModel, table=True):
 
 
 class AuditEvent(SQLModel, table=True):
-    """Who changed what and when; the actor is a token id and name, never its secret."""
+    """A record of one change and its time; the actor is a token id and name, never its secret."""
 
     __tablename__ = "audit_event"
 
@@ -218,7 +218,7 @@ class AuditEvent(SQLModel, table=True):
 
 
 class Product(SQLModel, table=True):
-    """A product of a source's catalog; `attributes` holds the catalog's other columns."""
+    """A product of a source's catalog; `attributes` contains the catalog's other columns."""
 
     __tablename__ = "product"
 

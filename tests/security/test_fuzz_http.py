@@ -32,7 +32,7 @@ schemathesis.graphql.scalar(
     ),
 )
 schemathesis.graphql.scalar("DateTime", st.just(nodes.String("2024-06-30T00:00:00+00:00")))
-# A JSON request cannot carry a file, so the server must reject whatever stands in for one.
+# A JSON request cannot carry a file, so the server must reject whatever is sent in its place.
 schemathesis.graphql.scalar(
     "Upload", st.one_of(st.just(nodes.Null), st.text(max_size=20).map(nodes.String))
 )

@@ -241,7 +241,7 @@ async def send(
 
 def check_outcome(response: httpx.Response, field: str, denial: str | None) -> str | None:
     """Return what is wrong with a response, or None when it matches the expectation."""
-    # The transport rules answer an upload without a token with 401 before GraphQL runs.
+    # The transport rules reject an upload without a token with 401 before GraphQL runs.
     rejected_early = response.status_code == 401 and denial == "UNAUTHENTICATED"
     if response.status_code != 200 and not rejected_early:
         return f"HTTP {response.status_code}: {response.text[:200]}"

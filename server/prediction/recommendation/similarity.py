@@ -79,7 +79,7 @@ def item_similarity(bought: sp.csr_matrix, *, shrinkage: float, neighbours: int)
     `bought` is a binary customer x product matrix. The similarity of products i and
     j is c_ij / (sqrt(n_i * n_j) + shrinkage), where c_ij counts customers who bought
     both and n_i those who bought i. The shrinkage pulls pairs with few common buyers
-    towards 0, because one shared customer says little about two rare products. A
+    towards 0, because one shared customer tells little about two rare products. A
     product is never its own neighbour. Row i lists the products to recommend to a
     buyer of i.
     """

@@ -90,7 +90,7 @@ def _latest_plan(numbered: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
     """Describe each customer's current plan: their latest active subscription, if any.
 
     A customer in the grace period has no active subscription, so their latest one
-    stands in. MonthlyAmount adds up all active subscriptions, as monthly amounts.
+    is used instead. MonthlyAmount adds up all active subscriptions, as monthly amounts.
     """
     is_open = numbered["end_date"].isna()
     monthly = numbered["recurring_amount"] / numbered["recurrence_months"]

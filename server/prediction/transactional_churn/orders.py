@@ -75,7 +75,7 @@ class OrderHistory:
 def load_order_history(engine: Engine, source: str, chunk_rows: int = CHUNK_ROWS) -> OrderHistory:
     """Read the purchases and returns of `source`; raise `ParameterError` when it has none.
 
-    The database groups the lines into purchase days, so Python holds one row per
+    The database groups the lines into purchase days, so Python keeps one row per
     customer and day rather than one per line. Rows arrive in chunks of `chunk_rows`
     and become typed columns chunk by chunk. The result equals
     `OrderHistory.from_order_lines` on the same lines, up to float rounding of the sums.
