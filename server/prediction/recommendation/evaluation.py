@@ -10,7 +10,7 @@ targets.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
@@ -34,11 +34,16 @@ class Split:
 
 @dataclass(frozen=True)
 class HoldoutScore:
-    """Success@K (share of customers with a hit in their top K) and precision@K."""
+    """Success@K (share of customers with a hit in their top K) and precision@K.
+
+    `hit` holds, for each graded customer in the split's order, whether they had a
+    hit, so two scores of the same split can be compared customer by customer.
+    """
 
     success: float
     precision: float
     customers: int
+    hit: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool), repr=False)
 
 
 def make_split(
@@ -78,6 +83,7 @@ def holdout_score(recommendations: Recommendations, split: Split, k: int) -> Hol
         success=float(np.mean(graded_hits > 0)),
         precision=float(np.mean(graded_hits) / k),
         customers=len(split.rows),
+        hit=graded_hits > 0,
     )
 
 

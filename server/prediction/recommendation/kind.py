@@ -52,8 +52,11 @@ from server.prediction.recommendation.results import (
 )
 from server.prediction.recommendation.tuning import (
     DEFAULT_SIMILARITY_WEIGHT,
+    SIGNIFICANCE_LEVEL,
+    Tuning,
     fit_baseline,
     fit_model,
+    sign_test,
     tune,
 )
 
@@ -167,6 +170,8 @@ def grade_on_holdout(
 
     period = f"{details['holdout_start']} to {details['holdout_end']}"
     letter, reason = grade(scored, baseline, checked.k, period)
+    if chosen.best == 0.0 and chosen.scores:
+        reason += " " + _no_signal_note(chosen, checked.repeat_purchases)
     details.update(
         {
             "graded_customers": scored.customers,
@@ -174,12 +179,31 @@ def grade_on_holdout(
             "tuning_holdout_start": day_label(tuning_cutoff + 1),
             "tuning_customers": len(tuning_split.rows),
             "tuning_success_by_weight": chosen.success_by_weight(),
+            "tuning_p_value": chosen.p_value,
             "holdout_success_by_weight": on_holdout.success_by_weight(),
+            "holdout_p_value": on_holdout.p_value,
             "scoring_similarity_weight": on_holdout.best,
         }
     )
     return HoldoutGrade(
         letter, reason, on_holdout.best, _metrics(scored, baseline, checked.k), details
+    )
+
+
+def _no_signal_note(chosen: Tuning, repeat_purchases: bool) -> str:
+    """Explain why the graded model used no co-purchase similarity."""
+    fallback = "popularity and the customer's own purchases" if repeat_purchases else "popularity"
+    without = chosen.scores[0.0]
+    best = max(
+        (weight for weight in chosen.scores if weight > 0),
+        key=lambda weight: (chosen.scores[weight].success, -weight),
+    )
+    p_value = sign_test(chosen.scores[best], without)
+    return (
+        "The co-purchases showed no significant signal on the tuning holdout (the best "
+        f"similarity weight, {best:g}, reached Success {chosen.scores[best].success:.3f} against "
+        f"{without.success:.3f} without similarity; sign test p = {p_value:.2f}, needs below "
+        f"{SIGNIFICANCE_LEVEL}), so the model recommends by {fallback} alone."
     )
 
 

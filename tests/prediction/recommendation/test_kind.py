@@ -214,7 +214,8 @@ def test_superstore_against_popularity(superstore_engine: Engine) -> None:
     print(
         f"\nSuperstore Success@5: model {success.value:.4f}, popularity {success.baseline:.4f}; "
         f"precision@5: model {precision.value:.4f}, popularity {precision.baseline:.4f}; "
-        f"grade {result.grade}"
+        f"grade {result.grade}; similarity weight {result.details['similarity_weight']}, "
+        f"sign test p {result.details['tuning_p_value']:.2f}"
     )
     assert result.details["graded_customers"] == superstore_graded_customers(180)
     gain = relative_gain(success.value, success.baseline)
