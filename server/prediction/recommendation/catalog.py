@@ -37,9 +37,18 @@ SUPERSTORE_PRODUCT_COLUMNS: Mapping[str, str] = MappingProxyType(
 """Catalog column to order-file column, for the Superstore sample."""
 
 
-def _most_frequent(values: pd.Series) -> object:
-    counts = values.dropna().value_counts(sort=True)
-    return counts.index[0] if len(counts) else None
+def _most_frequent(pairs: pd.DataFrame, column: str) -> pd.Series:
+    """Return, per product_id, the most frequent non-missing value of `column`.
+
+    Among equally frequent values the first seen wins: the groups keep the order of
+    first appearance and the sort by count is stable.
+    """
+    present = pairs.dropna(subset=[column])
+    counts = present.groupby(["product_id", column], sort=False).size().rename("count")
+    ranked = counts.reset_index().sort_values(
+        ["product_id", "count"], ascending=[True, False], kind="stable"
+    )
+    return ranked.drop_duplicates("product_id").set_index("product_id")[column]
 
 
 def products_from_order_lines(
@@ -58,9 +67,14 @@ def products_from_order_lines(
     renamed = lines[list(columns.values())].rename(columns={v: k for k, v in columns.items()})
     renamed = renamed.dropna(subset=["product_id"])
     renamed["product_id"] = renamed["product_id"].astype(str).str.strip()
+    products = pd.Index(sorted(renamed["product_id"].unique()), name="product_id")
     value_columns = [name for name in renamed.columns if name != "product_id"]
-    grouped = renamed.groupby("product_id", sort=True)[value_columns]
-    return grouped.agg(_most_frequent).reset_index()
+    chosen = {
+        column: _most_frequent(renamed[["product_id", column]], column).reindex(products)
+        for column in value_columns
+    }
+    frame = pd.DataFrame(chosen, index=products).astype(object)
+    return frame.where(frame.notna(), None).reset_index()
 
 
 def load_products_from_orders(

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from server.prediction.recommendation.catalog import (
     load_catalog_csv,
     load_products_from_orders,
+    products_from_order_lines,
     read_catalog,
 )
 from tests.conftest import DATA
@@ -88,3 +89,24 @@ def test_bad_catalog_csv_rejected(
 
     with pytest.raises(ValueError, match=message):
         load_catalog_csv(sqlite_engine, path, "shop")
+
+
+def test_equal_counts_take_the_first_seen() -> None:
+    lines = pd.DataFrame(
+        {
+            "Product ID": ["B2", "A1", "A1", "B2", "A1", "C3"],
+            "Product Name": ["Lamp", "Desk", "Table", "Light", "Table", None],
+            "Category": ["Office", "Furniture", "Furniture", None, "Furniture", None],
+            "Sub-Category": [None, "Tables", "Tables", "Lamps", "Chairs", None],
+        }
+    )
+
+    products = products_from_order_lines(lines).set_index("product_id")
+
+    assert list(products.index) == ["A1", "B2", "C3"]
+    assert products.loc["A1", "name"] == "Table"
+    assert products.loc["A1", "sub_category"] == "Tables"
+    assert products.loc["B2", "name"] == "Lamp"
+    assert products.loc["B2", "category"] == "Office"
+    assert products.loc["B2", "sub_category"] == "Lamps"
+    assert products.loc["C3", "name"] is None
