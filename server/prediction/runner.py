@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 from server.prediction.base import KindResult, ParameterError, PredictionDataError, Progress
 from server.prediction.dependents import refresh_dynamic_segments
+from server.prediction.native_threads import single_native_thread
 from server.prediction.output import replace_entity
 from server.prediction.registry import get_kind
 from server.prediction.schedule import advance_schedule
@@ -260,7 +261,8 @@ def _train_and_write(
     if report.errors:
         raise RunError(report.summary())
 
-    result = kind.run(engine, parameters, progress)
+    with single_native_thread():
+        result = kind.run(engine, parameters, progress)
     progress("writing")
     entity_name = prediction["output_entity_name"]
     row_count = replace_entity(engine, entity_name, result.rows, prediction_id=prediction["id"])

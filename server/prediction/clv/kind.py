@@ -46,6 +46,7 @@ from server.prediction.clv.summary import (
     holdout_actuals,
     rfm_summary,
 )
+from server.prediction.frames import frame_from_rows
 from server.storage.tables import metadata
 
 logger = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ def load_order_lines(engine: Engine, source: str) -> pd.DataFrame:
             f"source {source!r} has no order lines; load its orders first "
             f"(sources with order lines: {', '.join(sorted(known)) or 'none'})"
         )
-    return pd.DataFrame(rows, columns=["customer_id", "order_date", "amount"])
+    return frame_from_rows(rows, ["customer_id", "order_date", "amount"])
 
 
 def history_range(lines: pd.DataFrame, source: str) -> tuple[pd.Timestamp, pd.Timestamp]:

@@ -9,6 +9,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, MetaData, Select, Table, func, select
 
 from server.prediction.base import PredictionDataError
+from server.prediction.frames import frame_from_rows
 from server.storage.tables import OutputEntityRecord, Subscription, table_of
 
 logger = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ def _read_subscriptions(connection: Connection, source: str) -> pd.DataFrame:
             "server.ingestion.subscriptions.load_subscriptions, or choose another source"
         )
 
-    frame = pd.DataFrame(rows, columns=list(SUBSCRIPTION_COLUMNS))
+    frame = frame_from_rows(rows, SUBSCRIPTION_COLUMNS)
     frame["start_date"] = pd.to_datetime(frame["start_date"])
     frame["end_date"] = pd.to_datetime(frame["end_date"])
     frame["recurrence_months"] = frame["recurrence_months"].astype(int)
@@ -122,7 +123,7 @@ def _read_profile(connection: Connection, source: str, table_name: str) -> pd.Da
     table = _reflect(connection, table_name)
     query = select(table).where(table.c["CustomerId"].in_(_source_customers(source)))
     result = connection.execute(query)
-    frame = pd.DataFrame(result.all(), columns=list(result.keys()))
+    frame = frame_from_rows(result.all(), list(result.keys()))
     # Typed columns (nullable booleans, integers, strings) let the model tell numeric
     # attributes from categorical ones.
     return frame.set_index("CustomerId").convert_dtypes()

@@ -77,7 +77,15 @@ class ChurnClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def predict_proba(self, features: pd.DataFrame) -> np.ndarray:
-        return np.asarray(self.calibrated_.predict_proba(_feature_matrix(features, FEATURES)))
+        return self.predict_proba_matrix(_feature_matrix(features, FEATURES))
+
+    def predict_proba_matrix(self, matrix: np.ndarray) -> np.ndarray:
+        """Return the probabilities of [not churned, churned] for a matrix of `FEATURES` columns.
+
+        The columns must be in the order of `FEATURES`. Explanations call this many
+        times on changed copies of one matrix, without a DataFrame per call.
+        """
+        return np.asarray(self.calibrated_.predict_proba(matrix))
 
     def predict(self, features: pd.DataFrame) -> np.ndarray:
         return np.asarray(self.classes_[np.argmax(self.predict_proba(features), axis=1)])
