@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +22,7 @@ from strawberry.asgi import GraphQL
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
-from server.graphql.context import Context, build_context
+from server.graphql.context import Context, build_context, cached_context
 from server.graphql.db import run_db
 from server.graphql.schema import schema
 from server.graphql.websocket import authenticate_connection
@@ -83,6 +84,10 @@ class LookaheadGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         http_request = request if isinstance(request, Request) else None
+        if http_request is not None:
+            context = cached_context(self._engine, self._settings, http_request)
+            if context is not None:
+                return context
         return await run_db(build_context, self._engine, self._settings, http_request)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -142,6 +147,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         await run_db(prepare_database, engine)
         worker = RunWorker(engine)
         worker.start()
+        freeze_startup_objects()
         yield
         await run_db(worker.stop)
         engine.dispose()
@@ -163,6 +169,18 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine
     app.state.settings = settings
     return app
+
+
+def freeze_startup_objects() -> None:
+    """Keep the objects that exist once the app has started out of garbage collection.
+
+    Imports leave about 230,000 long-lived objects (the prediction libraries, the
+    schema, SQLAlchemy metadata). Each full collection would scan them all, which
+    took about 140 ms on a 2-core machine and paused every request in flight. Frozen
+    objects are never scanned, and objects made later are collected as usual.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _ping(engine: Engine) -> None:

@@ -89,7 +89,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         host,
         port,
     )
-    uvicorn.run(create_app(settings, engine), host=host, port=port, log_level="info")
+    uvicorn.run(
+        create_app(settings, engine),
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=args.access_log,
+    )
     return 0
 
 
@@ -169,6 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    serve.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="log one line per HTTP request (default: on). Errors are logged either way.",
+    )
     serve.set_defaults(handler=_serve)
 
     tokens = commands.add_parser("tokens", help="manage API tokens")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from server.cli import main
+from server.cli import build_parser, main
 
 
 @pytest.fixture(autouse=True)
@@ -56,3 +56,11 @@ def test_serve_on_busy_port_fails_before_demo(capsys: pytest.CaptureFixture[str]
 
     assert code == 2
     assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
+def test_serve_access_log_option() -> None:
+    parser = build_parser()
+
+    assert parser.parse_args(["serve"]).access_log is True
+    assert parser.parse_args(["serve", "--no-access-log"]).access_log is False
+    assert parser.parse_args(["serve", "--access-log"]).access_log is True

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, insert, select, update
 
+from server.auth.principal_cache import principal_cache
 from server.auth.roles import Role
 from server.names import name_character_problem, normalize_name
 from server.security.audit import AuditAction, AuditTarget, record_audit
@@ -34,11 +35,12 @@ class TokenError(ValueError):
 
 @dataclass(frozen=True)
 class Principal:
-    """The caller a valid token stands for."""
+    """The caller that a valid token authenticates, and when the token expires (None: never)."""
 
     token_id: int
     name: str
     role: Role
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,34 @@ def authenticate(engine: Engine, secret: str) -> Principal:
         raise TokenError("this API token was revoked; ask an admin for a new one")
     if row.expires_at is not None and _aware(row.expires_at) <= datetime.now(UTC):
         raise TokenError("this API token has expired; ask an admin for a new one")
-    return Principal(row.id, row.name, Role[row.role])
+    expires_at = _aware(row.expires_at) if row.expires_at is not None else None
+    return Principal(row.id, row.name, Role[row.role], expires_at)
+
+
+def cached_principal(engine: Engine, secret: str) -> Principal | None:
+    """Return the principal of `secret` from the cache without database access, or None.
+
+    None means only that the token must be checked with `authenticate_cached`.
+    """
+    if not TOKEN_SHAPE.match(secret):
+        return None
+    return principal_cache(engine).get(hash_secret(secret))
+
+
+def authenticate_cached(engine: Engine, secret: str) -> Principal:
+    """Authenticate like `authenticate`, reusing a success for PRINCIPAL_CACHE_SECONDS.
+
+    A revocation in this process applies at once, one made by another process within
+    PRINCIPAL_CACHE_SECONDS, and an expiry applies at once either way.
+    """
+    principal = cached_principal(engine, secret)
+    if principal is not None:
+        return principal
+    cache = principal_cache(engine)
+    generation = cache.generation
+    principal = authenticate(engine, secret)
+    cache.put(hash_secret(secret), principal, generation)
+    return principal
 
 
 def _aware(moment: datetime) -> datetime:
@@ -133,6 +162,7 @@ def revoke_token(engine: Engine, token_id: int, *, actor: Principal | None = Non
         )
         if result.rowcount == 1:
             record_audit(connection, actor, AuditAction.REVOKE, AuditTarget.TOKEN, token_id)
+    principal_cache(engine).clear()
     return result.rowcount == 1
 
 
@@ -149,6 +179,7 @@ def revoke_tokens_named(engine: Engine, names: list[str]) -> int:
         token_ids = list(revoked)
         for token_id in token_ids:
             record_audit(connection, None, AuditAction.REVOKE, AuditTarget.TOKEN, token_id)
+    principal_cache(engine).clear()
     return len(token_ids)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine
 from starlette.requests import Request
 
-from server.auth.tokens import Principal, TokenError, authenticate
+from server.auth.tokens import Principal, TokenError, authenticate_cached, cached_principal
 from server.graphql.loaders import Loaders, build_loaders
 from server.settings import Settings
 
@@ -57,9 +57,21 @@ def build_context(engine: Engine, settings: Settings, request: Request | None) -
             "missing API token; send 'Authorization: Bearer <token>'",
         )
     try:
-        principal = authenticate(engine, secret)
+        principal = authenticate_cached(engine, secret)
     except TokenError as error:
         return Context(engine, settings, request, None, str(error))
+    return Context(engine, settings, request, principal, None)
+
+
+def cached_context(engine: Engine, settings: Settings, request: Request) -> Context | None:
+    """Build the context without database access when the caller's token is cached.
+
+    None means that `build_context` must run, in a worker thread.
+    """
+    secret = bearer_secret(request)
+    principal = cached_principal(engine, secret) if secret else None
+    if principal is None:
+        return None
     return Context(engine, settings, request, principal, None)
 
 

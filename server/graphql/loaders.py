@@ -75,6 +75,12 @@ def read_entities(engine: Engine, names: list[str]) -> list[Entity | None]:
 
 def read_member_pages(engine: Engine, keys: list[MemberKey]) -> list[MemberPage]:
     """Read the member pages of `keys`, one statement per distinct (page size, after)."""
+    with engine.connect() as connection:
+        return find_member_pages(connection, keys)
+
+
+def find_member_pages(connection: Connection, keys: list[MemberKey]) -> list[MemberPage]:
+    """Read the member pages of `keys` on `connection`, as `read_member_pages` does."""
     members = table_of(SegmentMember)
     customers = table_of(Customer)
     joined = members.outerjoin(customers, customers.c.customer_id == members.c.customer_id)
@@ -100,19 +106,19 @@ def read_member_pages(engine: Engine, keys: list[MemberKey]) -> list[MemberPage]
         return query if after is None else query.where(members.c.customer_id > after)
 
     pages: dict[MemberKey, MemberPage] = {}
-    with engine.connect() as connection:
-        for (first, after), segment_ids in _group_keys(keys).items():
-            queries = {parent: page_query(parent, first, after) for parent in segment_ids}
-            found = _rows_by_parent(connection, queries)
-            for segment_id in segment_ids:
-                rows = [_member(row) for row in found[segment_id]]
-                pages[(segment_id, first, after)] = MemberPage(rows[:first], len(rows) > first)
+    for (first, after), segment_ids in _group_keys(keys).items():
+        queries = {parent: page_query(parent, first, after) for parent in segment_ids}
+        found = _rows_by_parent(connection, queries)
+        for segment_id in segment_ids:
+            rows = [_member(row) for row in found[segment_id]]
+            pages[(segment_id, first, after)] = MemberPage(rows[:first], len(rows) > first)
     return [pages[key] for key in keys]
 
 
 def _member(row: Row[Any]) -> dict[str, Any]:
     member = dict(row._mapping)
-    del member["segment_id"], member["_parent"]
+    del member["segment_id"]
+    member.pop("_parent", None)
     return member
 
 
@@ -215,6 +221,12 @@ def _rows_by_parent(
     a page through the parent's index, where a window function over the parents would
     number every row of every parent first.
     """
+    if len(queries) == 1:
+        # One parent, the usual case of a single segment or prediction, needs no
+        # tagged subquery. Its rows then have no `_parent` column.
+        ((parent, query),) = queries.items()
+        return {parent: list(connection.execute(query))}
+
     found: dict[int, list[Row[Any]]] = {parent: [] for parent in queries}
     parents = list(queries)
     for start in range(0, len(parents), UNION_PARENTS):

@@ -13,10 +13,12 @@ from strawberry.types import Info
 from server.graphql.audit import AuditQueries
 from server.graphql.context import Context
 from server.graphql.db import run_db
+from server.graphql.document_cache import DocumentParserCache, DocumentValidationCache
 from server.graphql.inputs import InputError, SegmentInput, SegmentPayload
 from server.graphql.pagination import decode_cursor, page_size
 from server.graphql.permissions import IsContributor, IsViewer
 from server.graphql.predictions import PredictionMutations, PredictionQueries, Subscription
+from server.graphql.prefetch import read_segment_with_members, requested_member_page
 from server.graphql.segment_operations import SegmentMutations, SegmentQueries, segment_request
 from server.graphql.tokens import TokenMutations, TokenQueries
 from server.graphql.types import (
@@ -87,7 +89,16 @@ class Query(TokenQueries, AuditQueries, SegmentQueries, PredictionQueries):
         segment_id = parse_id(id)
         if segment_id is None:
             return None
-        return await run_db(read_segment, _context(info).engine, segment_id)
+        context = _context(info)
+        loader = context.loaders.member_page
+        key = requested_member_page(info, segment_id, context.settings.max_page_size)
+        # A loader that does not cache (WebSocket operations) would not keep a primed page.
+        if key is None or not loader.cache:
+            return await run_db(read_segment, context.engine, segment_id)
+        segment, page = await run_db(read_segment_with_members, context.engine, key)
+        if page is not None:
+            loader.prime(key, page)
+        return segment
 
 
 def _not_found(prediction_id: str) -> SegmentPayload:
@@ -151,6 +162,8 @@ schema = strawberry.Schema(
     subscription=Subscription,
     extensions=[
         RequestLimits,
+        DocumentParserCache,
+        DocumentValidationCache,
         HideSuggestions,
         partial(
             MaskErrors,

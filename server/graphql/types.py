@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import strawberry
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
@@ -433,7 +433,11 @@ def read_segments(engine: Engine, size: int, after: int | None) -> SegmentConnec
 
 
 def read_segment(engine: Engine, segment_id: int) -> Segment | None:
-    table = table_of(SegmentRow)
     with engine.connect() as connection:
-        row = connection.execute(select(table).where(table.c.id == segment_id)).first()
+        return find_segment(connection, segment_id)
+
+
+def find_segment(connection: Connection, segment_id: int) -> Segment | None:
+    table = table_of(SegmentRow)
+    row = connection.execute(select(table).where(table.c.id == segment_id)).first()
     return segment_from_row(row) if row is not None else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 
 from graphql import ASTValidationRule
 from graphql.validation import NoSchemaIntrospectionCustomRule
@@ -27,14 +28,26 @@ class RequestLimits(SchemaExtension):
         settings = context.settings if isinstance(context, Context) else Settings()
 
         self.execution_context.parse_options["max_tokens"] = settings.max_query_tokens
-        rules: list[type[ASTValidationRule]] = [
-            depth_rule(settings.max_query_depth, None, None),
-            alias_rule(settings.max_aliases),
-        ]
-        if not settings.introspection:
-            rules.append(NoSchemaIntrospectionCustomRule)
         self.execution_context.validation_rules = (
             *self.execution_context.validation_rules,
-            *rules,
+            *limit_rules(settings.max_query_depth, settings.max_aliases, settings.introspection),
         )
         yield
+
+
+@lru_cache(maxsize=32)
+def limit_rules(
+    max_depth: int, max_aliases: int, introspection: bool
+) -> tuple[type[ASTValidationRule], ...]:
+    """Build the validation rules of these limits, the same classes on every call.
+
+    The validation cache keys on the rule classes, so new classes per request would
+    never hit it. Settings are fixed per application, so few combinations occur.
+    """
+    rules: list[type[ASTValidationRule]] = [
+        depth_rule(max_depth, None, None),
+        alias_rule(max_aliases),
+    ]
+    if not introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return tuple(rules)
