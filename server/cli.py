@@ -24,12 +24,41 @@ logger = logging.getLogger("lookahead")
 MAX_EXPIRES_DAYS = 3650
 # Database ids are signed 64-bit integers.
 MAX_ID = 2**63 - 1
+MAX_PORT = 65535
+MAX_GENERATED_CUSTOMERS = 10_000_000
 
 
 def _seed(raw: str) -> int:
     if not raw.isascii() or not raw.isdigit():
         raise argparse.ArgumentTypeError(f"invalid seed {raw!r}; use a whole number of 0 or more")
     return int(raw)
+
+
+def _port(raw: str) -> int:
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PORT:
+        raise argparse.ArgumentTypeError(
+            f"invalid port {raw!r}; use a whole number from 1 to {MAX_PORT}"
+        )
+    return int(raw)
+
+
+def _customers(raw: str) -> int:
+    # Kept in step with server.generate.MAX_CUSTOMERS, which is not imported here
+    # because the generator loads numpy and pyarrow.
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_GENERATED_CUSTOMERS:
+        raise argparse.ArgumentTypeError(
+            f"invalid number of customers {raw!r}; use a whole number from 1 to "
+            f"{MAX_GENERATED_CUSTOMERS:,}"
+        )
+    return int(raw)
+
+
+def _out_dir(raw: str) -> str:
+    if not raw.strip():
+        raise argparse.ArgumentTypeError(
+            "the output folder is empty; name a folder such as data/generated"
+        )
+    return raw
 
 
 def _token_id(raw: str) -> int:
@@ -137,7 +166,11 @@ def _expiry_state(expires_at: object) -> str:
 def _ingest(args: argparse.Namespace, settings: Settings) -> int:
     from server.ingestion.cli_ingest import run_ingest
 
-    return run_ingest(args, _engine(settings))
+    engine = _engine(settings)
+    try:
+        return run_ingest(args, engine)
+    finally:
+        engine.dispose()
 
 
 def _schema(_args: argparse.Namespace, _settings: Settings) -> int:
@@ -174,7 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="load the bundled data and run the demo predictions first",
     )
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    serve.add_argument(
+        "--port", type=_port, help=f"port to listen on, 1 to {MAX_PORT} (default 8000)"
+    )
     serve.add_argument(
         "--access-log",
         action=argparse.BooleanOptionalAction,
@@ -203,8 +238,18 @@ def build_parser() -> argparse.ArgumentParser:
     generate = commands.add_parser(
         "generate", help="write seeded synthetic customers, products, orders and subscriptions"
     )
-    generate.add_argument("out_dir", help="folder to write the files to (created if missing)")
-    generate.add_argument("--customers", type=int, required=True, help="number of customers")
+    generate.add_argument(
+        "out_dir",
+        type=_out_dir,
+        help="folder to write the files to (created if missing); files of the same names "
+        "in it are replaced once every file is complete",
+    )
+    generate.add_argument(
+        "--customers",
+        type=_customers,
+        required=True,
+        help=f"number of customers, 1 to {MAX_GENERATED_CUSTOMERS:,}",
+    )
     generate.add_argument(
         "--seed", type=_seed, required=True, help="seed of every random draw (0 or more)"
     )

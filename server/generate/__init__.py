@@ -5,7 +5,7 @@ and subscriptions files. `server.generate.mapping.GENERATED` is the mapping that
 the order lines; it is not imported here, so generating needs no ingestion code.
 """
 
-from server.generate.generator import FILES, GeneratedData, generate
+from server.generate.generator import FILES, MAX_CUSTOMERS, GeneratedData, generate
 from server.generate.parameters import GeneratorParameters
 
-__all__ = ["FILES", "GeneratedData", "GeneratorParameters", "generate"]
+__all__ = ["FILES", "MAX_CUSTOMERS", "GeneratedData", "GeneratorParameters", "generate"]

@@ -8,7 +8,10 @@ with the chunk size, not with the number of customers.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -30,6 +33,9 @@ logger = logging.getLogger(__name__)
 
 FILES = ("customers", "products", "order_lines", "subscriptions")
 DEFAULT_CHUNK_CUSTOMERS = 50_000
+# An estimate of about 22 GB of CSV at the default parameters, scaled from the 45 MB
+# that 20,000 customers write.
+MAX_CUSTOMERS = 10_000_000
 # The first number of a random stream's spawn key: one stream for the catalog, and one
 # per block of customers.
 _CATALOG_STREAM = 0
@@ -105,19 +111,48 @@ def generate(
 ) -> GeneratedData:
     """Write customers, products, order_lines and subscriptions files to `out_dir`.
 
+    `out_dir` is created if missing, and files of the same names in it are replaced
+    only once every file is complete. `customers` may be from 1 to MAX_CUSTOMERS.
     `chunk_customers` is rounded up to whole blocks; it sets memory use, never the data.
     """
-    if customers < 1:
-        raise ValueError(f"customers must be at least 1, got {customers}")
+    if not 1 <= customers <= MAX_CUSTOMERS:
+        raise ValueError(f"customers must be from 1 to {MAX_CUSTOMERS:,}, got {customers:,}")
     if chunk_customers < 1:
         raise ValueError(f"chunk_customers must be at least 1, got {chunk_customers}")
+    if not str(out_dir).strip():
+        raise ValueError("the output folder is empty; name a folder such as data/generated")
     parameters = parameters or GeneratorParameters()
     started = time.perf_counter()
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {name: out / f"{name}.{file_format}" for name in FILES}
+    out.parent.mkdir(parents=True, exist_ok=True)
     logger.info("generating %s customers with seed %s into %s", customers, seed, out)
 
+    # The files are written beside `out` and moved into it once all are complete, so an
+    # error or an interrupt leaves no partial files in `out`.
+    partial = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        written = _write_files(partial, customers, seed, file_format, parameters, chunk_customers)
+        out.mkdir(exist_ok=True)
+        paths = {name: out / path.name for name, path in written.paths.items()}
+        for name, path in written.paths.items():
+            path.replace(paths[name])
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+
+    result = dataclasses.replace(written, paths=paths, seconds=time.perf_counter() - started)
+    logger.info("%s", result.summary())
+    return result
+
+
+def _write_files(
+    folder: Path,
+    customers: int,
+    seed: int,
+    file_format: FileFormat,
+    parameters: GeneratorParameters,
+    chunk_customers: int,
+) -> GeneratedData:
+    paths = {name: folder / f"{name}.{file_format}" for name in FILES}
     catalog = build_catalog(
         block_rng(seed, _CATALOG_STREAM), parameters.products, parameters.zipf_exponent
     )
@@ -136,16 +171,14 @@ def generate(
             writers["subscriptions"].write(chunk.subscriptions)
             orders += chunk.orders
 
-    result = GeneratedData(
+    return GeneratedData(
         paths=paths,
         customers=customers,
         order_lines=writers["order_lines"].rows,
         orders=orders,
         subscriptions=writers["subscriptions"].rows,
-        seconds=time.perf_counter() - started,
+        seconds=0.0,
     )
-    logger.info("%s", result.summary())
-    return result
 
 
 def iter_chunks(

@@ -1,26 +1,11 @@
-"""The column mapping that loads generated order lines with `load_orders`."""
+"""The column mapping that loads generated order lines with `load_orders`.
+
+It is the built-in mapping "generated", so `lookahead ingest orders` also recognises
+the generated order_lines file from its header.
+"""
 
 from __future__ import annotations
 
-from server.ingestion.mapping import ColumnMapping, ProfileColumns
+from server.ingestion.builtin import GENERATED
 
-# Every generated line has its own LineId, so a repeated id means a damaged file.
-GENERATED = ColumnMapping(
-    name="generated",
-    customer_id="CustomerId",
-    order_date="OrderDate",
-    date_format="%Y-%m-%d",
-    amount="Amount",
-    quantity="Quantity",
-    order_id="OrderId",
-    product_id="ProductId",
-    line_id="LineId",
-    profile=ProfileColumns(
-        segment="Segment",
-        country="Country",
-        city="City",
-        state="State",
-        region="Region",
-    ),
-    duplicates="reject",
-)
+__all__ = ["GENERATED"]

@@ -121,8 +121,30 @@ WOOCOMMERCE = ColumnMapping(
     reader=ReaderOptions(separator=DETECT, encoding=DETECT),
 )
 
+# The order lines that `lookahead generate` writes. Every line has its own LineId, so a
+# repeated id means a damaged file.
+GENERATED = ColumnMapping(
+    name="generated",
+    customer_id="CustomerId",
+    order_date="OrderDate",
+    date_format="%Y-%m-%d",
+    amount="Amount",
+    quantity="Quantity",
+    order_id="OrderId",
+    product_id="ProductId",
+    line_id="LineId",
+    profile=ProfileColumns(
+        segment="Segment",
+        country="Country",
+        city="City",
+        state="State",
+        region="Region",
+    ),
+    duplicates="reject",
+)
+
 BUILTIN_MAPPINGS: MappingProxyType[str, ColumnMapping] = MappingProxyType(
-    {mapping.name: mapping for mapping in (CDNOW, SUPERSTORE, SHOPIFY, WOOCOMMERCE)}
+    {mapping.name: mapping for mapping in (CDNOW, SUPERSTORE, SHOPIFY, WOOCOMMERCE, GENERATED)}
 )
 
 

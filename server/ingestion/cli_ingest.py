@@ -15,6 +15,7 @@ from typing import TextIO
 from sqlalchemy import Engine
 
 from server.ingestion.customer_profiles import CustomerMapping, load_customers
+from server.ingestion.encoding import encoding_name
 from server.ingestion.errors import IngestionError
 from server.ingestion.loader import load_orders
 from server.ingestion.mapping import ColumnMapping
@@ -37,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     chosen.add_argument("--mapping", type=Path, help="JSON file that declares the column mapping")
     chosen.add_argument(
         "--format",
-        help="built-in layout (default: recognised from the header). Orders: cdnow, "
+        help="built-in layout (default: recognised from the header). Orders: cdnow, generated, "
         "superstore, shopify, woocommerce. Subscriptions: plain, stripe, telco. "
         "Customers: profile. Products: catalog, generated, superstore",
     )
@@ -47,6 +48,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "'subscriptions' for subscriptions, 'customers' for customers)",
     )
     parser.add_argument(
+        "--encoding",
+        type=_encoding,
+        help="text encoding of a CSV or TSV file, such as utf-8, latin-1, cp1252, utf-16 or "
+        "auto (default: the layout's own, UTF-8 for most; Parquet files ignore it)",
+    )
+    parser.add_argument(
         "--profile-entity",
         help="subscriptions only: write the attribute columns as this profile entity",
     )
@@ -54,6 +61,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--dry-run", action="store_true", help="check and count everything, write nothing"
     )
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
+
+
+def _encoding(raw: str) -> str:
+    try:
+        return encoding_name(raw)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def run_ingest(args: argparse.Namespace, engine: Engine) -> int:
@@ -84,6 +98,7 @@ def _run_orders(args: argparse.Namespace, engine: Engine) -> int:
             source=args.source,
             dry_run=args.dry_run,
             progress=progress,
+            encoding=args.encoding,
         )
     finally:
         if progress is not None:
@@ -112,6 +127,7 @@ def _run_subscriptions(args: argparse.Namespace, engine: Engine) -> int:
         args.profile_entity,
         layout=layout,
         dry_run=args.dry_run,
+        encoding=args.encoding,
     )
     print(json.dumps(report.as_dict()) if args.json else "\n".join(report.details()))
     return 0
@@ -124,13 +140,25 @@ def _run_records(args: argparse.Namespace, engine: Engine) -> int:
         if args.mapping is not None:
             customer_mapping = read_record_mapping(args.mapping, CustomerMapping)
         source = args.source or _DEFAULT_SOURCES["customers"]
-        report = load_customers(engine, args.file, customer_mapping, source, dry_run=args.dry_run)
+        report = load_customers(
+            engine,
+            args.file,
+            customer_mapping,
+            source,
+            dry_run=args.dry_run,
+            encoding=args.encoding,
+        )
     else:
         product_mapping: ProductMapping | str | None = args.format
         if args.mapping is not None:
             product_mapping = read_record_mapping(args.mapping, ProductMapping)
         report = load_products(
-            engine, args.file, product_mapping, args.source, dry_run=args.dry_run
+            engine,
+            args.file,
+            product_mapping,
+            args.source,
+            dry_run=args.dry_run,
+            encoding=args.encoding,
         )
     print(json.dumps(report.as_dict()) if args.json else "\n".join(report.details()))
     return 0

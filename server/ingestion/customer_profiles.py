@@ -20,7 +20,9 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from server.ingestion.cells import empty_to_none, limit_length
+from server.ingestion.characters import reject_control_in_text, reject_invisible_in_ids
 from server.ingestion.customers_key import customer_keys
+from server.ingestion.encoding import check_decodes, with_encoding
 from server.ingestion.errors import IngestionError, RowMessage
 from server.ingestion.mapping import DETECT, ProfileColumns, ReaderOptions
 from server.ingestion.reader import SourceReader, read_header
@@ -90,17 +92,19 @@ def load_customers(
     source: str = "customers",
     *,
     dry_run: bool = False,
+    encoding: str | None = None,
 ) -> RecordLoadReport:
     """Upsert the customers of the profile file at `path` into `source`.
 
     `mapping` is a CustomerMapping, a built-in name, or None to recognise the
     built-in from the header. Raises IngestionError listing every problem of the
     file (nothing is written), ValueError for an unknown mapping, and OSError when
-    the file cannot be read.
+    the file cannot be read. `encoding` (a Python codec name or "auto") replaces the
+    mapping's encoding of text files.
     """
     started = time.perf_counter()
     path = Path(path)
-    layout = _resolve(path, mapping)
+    layout = with_encoding(_resolve(path, mapping, encoding), encoding)
     cells, reader = read_whole(path, layout)
     attributes = {
         name: column for name, column in layout.profile.by_attribute().items() if column in cells
@@ -140,7 +144,9 @@ def load_customers(
     return report
 
 
-def _resolve(path: Path, mapping: CustomerMapping | str | None) -> CustomerMapping:
+def _resolve(
+    path: Path, mapping: CustomerMapping | str | None, encoding: str | None
+) -> CustomerMapping:
     if isinstance(mapping, CustomerMapping):
         return mapping
     if mapping is not None:
@@ -149,10 +155,11 @@ def _resolve(path: Path, mapping: CustomerMapping | str | None) -> CustomerMappi
             raise ValueError(f"unknown customer mapping {mapping!r}; valid names: {valid}")
         return CUSTOMER_MAPPINGS[mapping]
 
-    header = read_header(path, PROFILE.reader)
+    header = read_header(path, with_encoding(PROFILE, encoding).reader)
     for candidate in CUSTOMER_MAPPINGS.values():
         if all(column in header for column in candidate.source_columns()):
             return candidate
+    check_decodes(path, encoding or PROFILE.reader.encoding)
     message = (
         f"The header of {path.name} has no CustomerId column. Name the key columns in a "
         'JSON file for --mapping, such as {"name": "crm", "customer_id": "Client", '
@@ -168,11 +175,15 @@ def _validate(
     problems: RowMessages,
 ) -> pd.DataFrame:
     rows = pd.DataFrame(index=cells.index)
+    for column, label in ((layout.customer_id, "customer id"), (layout.customer_email, "e-mail")):
+        if column is not None:
+            reject_invisible_in_ids(cells[column], column, label, problems)
     rows["customer_id"] = customer_keys(cells, layout, problems)
     key_column = layout.customer_id or layout.customer_email
     assert key_column is not None
     find_repeated(rows["customer_id"], key_column, "customer", problems)
     for name, column in attributes.items():
+        reject_control_in_text(cells[column], column, problems)
         length = max_length(CUSTOMER_TABLE, name)
         if length is not None:
             limit_length(cells[column], column, length, problems)

@@ -79,6 +79,7 @@ def load_orders(
     chunk_rows: int = CHUNK_ROWS,
     progress: Progress | None = None,
     after_write: AfterWrite | None = None,
+    encoding: str | None = None,
 ) -> LoadReport:
     """Load the order file at `path` as `source` and report what was read and written.
 
@@ -89,7 +90,8 @@ def load_orders(
     then writes (see ColumnMapping.write_mode), so a failed load leaves the database
     as it was. With `dry_run` the transaction is rolled back after the merge.
     Otherwise `after_write`, when given, runs inside the transaction just before the
-    commit, so whatever it writes commits or rolls back with the load.
+    commit, so whatever it writes commits or rolls back with the load. `encoding`
+    (a Python codec name or "auto") replaces the mapping's encoding of text files.
 
     Raises IngestionError listing the file's problems (invalid cells, repeated line
     keys, customer ids owned by another source), ValueError for an unknown mapping
@@ -97,7 +99,7 @@ def load_orders(
     """
     started = time.perf_counter()
     path = Path(path)
-    resolved = resolve_mapping(path, mapping)
+    resolved = resolve_mapping(path, mapping, encoding)
     source = resolved.name if source is None else source
     _check_source(source)
     logger.info("loading %s as source %r with mapping %r", path.name, source, resolved.name)

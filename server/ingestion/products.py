@@ -21,6 +21,8 @@ import pandas as pd
 from sqlalchemy import Engine, select
 
 from server.ingestion.cells import limit_length, require_values
+from server.ingestion.characters import reject_control_in_text, reject_invisible_in_ids
+from server.ingestion.encoding import check_decodes, with_encoding
 from server.ingestion.errors import IngestionError, RowMessage
 from server.ingestion.mapping import DETECT, ReaderOptions
 from server.ingestion.reader import read_header
@@ -100,17 +102,19 @@ def load_products(
     source: str | None = None,
     *,
     dry_run: bool = False,
+    encoding: str | None = None,
 ) -> RecordLoadReport:
     """Replace the catalog of `source` with the products of the file at `path`.
 
     `mapping` is a ProductMapping, a built-in name, or None to recognise the built-in
     from the header. `source` defaults to the mapping's name. Raises IngestionError
     listing every problem of the file (nothing is written), ValueError for an unknown
-    mapping, and OSError when the file cannot be read.
+    mapping, and OSError when the file cannot be read. `encoding` (a Python codec name
+    or "auto") replaces the mapping's encoding of text files.
     """
     started = time.perf_counter()
     path = Path(path)
-    layout = _resolve(path, mapping)
+    layout = with_encoding(_resolve(path, mapping, encoding), encoding)
     source = layout.name if source is None else source
     cells, reader = read_whole(path, layout)
     problems = RowMessages()
@@ -144,7 +148,9 @@ def load_products(
     return report
 
 
-def _resolve(path: Path, mapping: ProductMapping | str | None) -> ProductMapping:
+def _resolve(
+    path: Path, mapping: ProductMapping | str | None, encoding: str | None
+) -> ProductMapping:
     if isinstance(mapping, ProductMapping):
         return mapping
     if mapping is not None:
@@ -153,10 +159,11 @@ def _resolve(path: Path, mapping: ProductMapping | str | None) -> ProductMapping
             raise ValueError(f"unknown product mapping {mapping!r}; valid names: {valid}")
         return PRODUCT_MAPPINGS[mapping]
 
-    header = read_header(path, CATALOG.reader)
+    header = read_header(path, with_encoding(CATALOG, encoding).reader)
     for candidate in PRODUCT_MAPPINGS.values():
         if all(column in header for column in candidate.source_columns()):
             return candidate
+    check_decodes(path, encoding or CATALOG.reader.encoding)
     message = (
         f"The header of {path.name} matches no built-in catalog layout "
         f"({', '.join(PRODUCT_MAPPINGS)}). Name the columns in a JSON file for --mapping, "
@@ -168,6 +175,10 @@ def _resolve(path: Path, mapping: ProductMapping | str | None) -> ProductMapping
 def _validate(cells: pd.DataFrame, layout: ProductMapping, problems: RowMessages) -> pd.DataFrame:
     """Check the catalog cells and return one row per product, with typed further attributes."""
     columns = layout.columns()
+    reject_invisible_in_ids(cells[layout.product_id], layout.product_id, "product id", problems)
+    for column in cells.columns:
+        if column != layout.product_id:
+            reject_control_in_text(cells[column], column, problems)
     for name, column in columns.items():
         length = max_length(PRODUCT_TABLE, name)
         if length is not None:

@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from server.ingestion.encoding import first_undecodable, not_text_problem
 from server.ingestion.errors import IngestionError, RowMessage
 from server.ingestion.mapping import ReaderOptions
 from server.ingestion.sniff import is_parquet, open_binary, resolve_options
@@ -138,16 +139,13 @@ class SourceReader:
         return first
 
     def _encoding_problem(self, error: UnicodeError) -> RowMessage:
-        where = ""
-        if isinstance(error, UnicodeDecodeError):
-            where = f" ({error.reason} at byte {error.start})"
-        return RowMessage(
-            None,
-            None,
-            None,
-            f"{self.path.name} is not valid {self.options.encoding} text{where}. Save it as "
-            "UTF-8, or set the reader's encoding (such as cp1252, utf-16 or auto).",
-        )
+        encoding = self.options.encoding
+        found = first_undecodable(self.path, encoding)
+        if found is None:
+            # The parser failed where a scan of the file does not: report the parser's offset.
+            start = error.start if isinstance(error, UnicodeDecodeError) else 0
+            found = (start, str(error))
+        return not_text_problem(self.path, encoding, *found)
 
     def _parquet_chunks(self) -> Iterator[pd.DataFrame]:
         _check_columns(self.path, self.columns, self.mapping, "parquet")

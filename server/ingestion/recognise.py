@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from server.ingestion.builtin import BUILTIN_MAPPINGS, get_mapping
+from server.ingestion.encoding import check_decodes, with_encoding
 from server.ingestion.errors import IngestionError, RowMessage
-from server.ingestion.mapping import ColumnMapping
+from server.ingestion.mapping import ColumnMapping, ReaderOptions
 from server.ingestion.reader import read_header
 
 _LISTED_MISSING = 4
@@ -40,28 +41,37 @@ class Resemblance:
         return f"{self.mapping.name} ({self.found} of {total} columns; lacks {lacking})"
 
 
-def resolve_mapping(path: Path, mapping: ColumnMapping | str | None) -> ColumnMapping:
-    """Return `mapping`, the built-in it names, or the built-in the file's header matches."""
+def resolve_mapping(
+    path: Path, mapping: ColumnMapping | str | None, encoding: str | None = None
+) -> ColumnMapping:
+    """Return `mapping`, the built-in it names, or the built-in the file's header matches.
+
+    A given `encoding` replaces the mapping's own for reading text files.
+    """
     if isinstance(mapping, ColumnMapping):
-        return mapping
+        return with_encoding(mapping, encoding)
     if mapping is not None:
-        return get_mapping(mapping)
-    return recognise(path)
+        return with_encoding(get_mapping(mapping), encoding)
+    return recognise(path, encoding)
 
 
-def recognise(path: Path) -> ColumnMapping:
+def recognise(path: Path, encoding: str | None = None) -> ColumnMapping:
     """Return the built-in mapping whose columns the header has, the most of them on a tie.
 
-    Raises IngestionError naming the mappings the header resembles, by shared columns,
-    and how to declare a mapping, when no built-in finds all its columns.
+    Raises IngestionError when no built-in finds all its columns: saying so when
+    the file is not text in `encoding` (UTF-8 by default), else naming the
+    mappings the header resembles, by shared columns, and how to declare a mapping.
     """
+    candidates = [with_encoding(mapping, encoding) for mapping in BUILTIN_MAPPINGS.values()]
     resemblances = sorted(
-        (_resemblance(path, mapping) for mapping in BUILTIN_MAPPINGS.values()),
+        (_resemblance(path, mapping) for mapping in candidates),
         key=lambda item: (not item.complete, -item.found / (item.found + len(item.missing))),
     )
     best = resemblances[0]
     if best.complete:
         return best.mapping
+
+    check_decodes(path, encoding or ReaderOptions().encoding)
 
     similar = [item.describe() for item in resemblances if item.found]
     resembles = "; ".join(similar) if similar else "none of them"

@@ -8,14 +8,20 @@ import gzip
 import lzma
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO, cast
 
+from server.ingestion.errors import IngestionError, RowMessage
 from server.ingestion.mapping import DETECT, WHITESPACE, ReaderOptions
 
 SAMPLE_BYTES = 64 * 1024
+_COMPRESSED = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zip": "zip"}
+# Errors of the decompressors for damaged or truncated data. gzip.BadGzipFile and
+# bz2's "Invalid data stream" are OSErrors without an errno.
+_DECOMPRESSION_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, zipfile.BadZipFile)
 SEPARATOR_CANDIDATES = (",", ";", "\t")
 FALLBACK_ENCODING = "cp1252"
 
@@ -34,11 +40,39 @@ def is_parquet(path: Path) -> bool:
 def open_binary(path: Path) -> Iterator[tuple[IO[bytes], IO[bytes]]]:
     """Open `path` decompressed by its extension; yield (decompressed, raw file).
 
-    The raw file's position measures progress through a compressed file.
+    The raw file's position measures progress through a compressed file. Raises
+    IngestionError when the file is not valid data of the format its extension
+    names, whether that shows on opening or on reading.
     """
+    suffix = path.suffix.lower()
+    if suffix not in _COMPRESSED:
+        with path.open("rb") as raw:
+            yield raw, raw
+        return
+    try:
+        with _open_compressed(path, suffix) as streams:
+            yield streams
+    except _DECOMPRESSION_ERRORS as error:
+        if isinstance(error, OSError) and error.errno is not None:
+            raise  # a failed read of the disk, not damaged data
+        raise IngestionError(path.name, [_not_compressed_problem(path, suffix, error)], 1) from None
+
+
+def _not_compressed_problem(path: Path, suffix: str, error: BaseException) -> RowMessage:
+    kind = _COMPRESSED[suffix]
+    return RowMessage(
+        None,
+        None,
+        None,
+        f"{path.name} is not a valid {kind} file ({error or type(error).__name__}). "
+        f"Compress the file with {kind}, or name it without the {suffix} extension.",
+    )
+
+
+@contextmanager
+def _open_compressed(path: Path, suffix: str) -> Iterator[tuple[IO[bytes], IO[bytes]]]:
     with ExitStack() as stack:
         raw: IO[bytes] = stack.enter_context(path.open("rb"))
-        suffix = path.suffix.lower()
         stream: IO[bytes] = raw
         if suffix == ".gz":
             stream = cast(IO[bytes], stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb")))

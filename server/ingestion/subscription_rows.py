@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from server.ingestion.cells import empty_to_none, limit_length, parse_numbers, require_values
+from server.ingestion.characters import reject_control_in_text, reject_invisible_in_ids
 from server.ingestion.errors import IngestionError, RowMessage
 from server.ingestion.row_messages import RowMessages
 
@@ -100,6 +101,7 @@ def validate_subscriptions(
 
     for column, label in (("subscription_id", "subscription id"), ("customer_id", "customer id")):
         require_values(cells[column], named(column), label, found)
+        reject_invisible_in_ids(cells[column], named(column), label, found)
         limit_length(cells[column], named(column), ID_MAX_LENGTH, found)
         rows[column] = cells[column]
     _find_repeated_ids(cells["subscription_id"], named("subscription_id"), found)
@@ -119,9 +121,12 @@ def validate_subscriptions(
     )
     rows["is_recurring"] = _parse_flags(cells, named("is_recurring"), found)
 
-    found.raise_if_any(file_name)
     known = [*SUBSCRIPTION_COLUMNS, *OPTIONAL_COLUMNS]
     extra = cells[[column for column in cells.columns if column not in known]]
+    for column in extra.columns:
+        if pd.api.types.is_string_dtype(extra[column]):
+            reject_control_in_text(extra[column], named(column), found)
+    found.raise_if_any(file_name)
     return ValidSubscriptions(subscriptions=rows, extra=extra)
 
 

@@ -20,8 +20,11 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection, Engine, Table, delete, exists, select
 
+from server.ingestion.encoding import first_undecodable, not_text_problem
 from server.ingestion.errors import IngestionError, RowMessage
+from server.ingestion.mapping import DETECT, ReaderOptions
 from server.ingestion.row_messages import RowMessages
+from server.ingestion.sniff import open_binary, resolve_options
 from server.ingestion.store import (
     LOOKUP_CHUNK_IDS,
     find_foreign_customers,
@@ -82,6 +85,7 @@ def load_subscriptions(
     *,
     layout: SubscriptionMapping | str | None = None,
     dry_run: bool = False,
+    encoding: str | None = None,
 ) -> SubscriptionLoadReport:
     """Load `subscriptions` (a DataFrame or a CSV file) as `source`, replacing its rows.
 
@@ -95,6 +99,8 @@ def load_subscriptions(
     written as that profile entity, replacing its previous rows. With `dry_run`, the
     transaction is rolled back and no profile entity is written.
 
+    A file is read as `encoding` (a Python codec name), UTF-8 by default.
+
     Raises IngestionError listing every problem of the input (nothing is written),
     ValueError for an invalid source, format or profile entity name, and OSError
     when the file cannot be read.
@@ -104,7 +110,7 @@ def load_subscriptions(
     if profile_entity_name is not None:
         _check_profile_name(engine, profile_entity_name)
 
-    given = _read_cells(subscriptions)
+    given = _read_cells(subscriptions, encoding or "utf-8-sig")
     file_name = given.file_name
     logger.info("loading subscriptions from %s as source %r", file_name, source)
     converted = convert_subscriptions(given.cells, file_name, layout, given.text)
@@ -218,7 +224,7 @@ def _check_profile_name(engine: Engine, name: str) -> None:
         )
 
 
-def _read_cells(subscriptions: pd.DataFrame | str | Path) -> _Input:
+def _read_cells(subscriptions: pd.DataFrame | str | Path, encoding: str) -> _Input:
     """Return the input as a table indexed by 1-based data row, and a name for messages.
 
     A file is read as text throughout. A DataFrame keeps its attribute columns as they
@@ -234,14 +240,22 @@ def _read_cells(subscriptions: pd.DataFrame | str | Path) -> _Input:
         return _Input(cells, FRAME_NAME, len(cells), text=False)
 
     path = Path(subscriptions)
+    if encoding == DETECT:
+        encoding = resolve_options(path, ReaderOptions(encoding=DETECT)).encoding
     try:
-        cells = pd.read_csv(path, dtype=str, na_filter=False, skip_blank_lines=False)
+        with open_binary(path) as (stream, _raw):
+            cells = pd.read_csv(
+                stream, dtype=str, na_filter=False, skip_blank_lines=False, encoding=encoding
+            )
     except pd.errors.EmptyDataError:
         problem = RowMessage(None, None, None, f"{path.name} is empty. Add a header and rows.")
         raise IngestionError(path.name, [problem], 1) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError as error:
+        found = first_undecodable(path, encoding) or (error.start, error.reason)
+        raise IngestionError(path.name, [not_text_problem(path, encoding, *found)], 1) from None
+    except pd.errors.ParserError as error:
         problem = RowMessage(
-            None, None, None, f"{path.name} is not a UTF-8 CSV file ({error}). Save it as one."
+            None, None, None, f"{path.name} is not a CSV file ({error}). Save it as one."
         )
         raise IngestionError(path.name, [problem], 1) from None
 

@@ -14,6 +14,7 @@ from server.ingestion.cells import (
     parse_numbers,
     require_values,
 )
+from server.ingestion.characters import reject_control_in_text, reject_invisible_in_ids
 from server.ingestion.customers_key import customer_keys
 from server.ingestion.duplicates import find_duplicates
 from server.ingestion.mapping import ISO8601, ColumnMapping
@@ -77,6 +78,7 @@ def validate_orders(
     """
     problems = RowMessages()
     cells = _blank_missing_values(cells, mapping)
+    _reject_hidden_characters(cells, mapping, problems)
     if mapping.order_id is not None and mapping.order_columns:
         require_values(cells[mapping.order_id], mapping.order_id, "order id", problems)
         cells = fill_order_columns(cells, mapping.order_id, mapping.order_columns)
@@ -134,6 +136,25 @@ def _finish(
         excluded_orders=exclusion.order_ids,
         refunds=len(kept_refunds),
     )
+
+
+def _reject_hidden_characters(
+    cells: pd.DataFrame, mapping: ColumnMapping, problems: RowMessages
+) -> None:
+    """Reject control and invisible characters in the ids and text the load stores."""
+    ids = {
+        mapping.customer_id: "customer id",
+        mapping.customer_email: "e-mail",
+        mapping.order_id: "order id",
+        mapping.product_id: "product id",
+        mapping.line_id: "line id",
+    }
+    for column, label in ids.items():
+        if column is not None:
+            reject_invisible_in_ids(cells[column], column, label, problems)
+    for column in mapping.profile.by_attribute().values():
+        if column not in ids:
+            reject_control_in_text(cells[column], column, problems)
 
 
 def _blank_missing_values(cells: pd.DataFrame, mapping: ColumnMapping) -> pd.DataFrame:

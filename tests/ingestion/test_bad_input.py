@@ -252,7 +252,10 @@ def test_file_not_utf8(sqlite_engine: Engine, tmp_path: Path) -> None:
         "customer_id date number_of_cds dollar_value\nJos\xe9 19970101 1 2.0\n".encode("latin-1")
     )
 
-    with pytest.raises(IngestionError, match=r"latin1\.txt is not valid utf-8-sig text"):
+    with pytest.raises(
+        IngestionError,
+        match=r"latin1\.txt is not valid UTF-8 text \(invalid continuation byte at byte 47\)",
+    ):
         load_orders(sqlite_engine, path, "cdnow", source="cdnow")
 
 

@@ -22,7 +22,10 @@ def test_get_mapping_returns_builtins() -> None:
 def test_get_mapping_unknown_name_lists_valid() -> None:
     with pytest.raises(
         ValueError,
-        match=r"unknown mapping 'cdnw'; valid names: cdnow, shopify, superstore, woocommerce",
+        match=(
+            r"unknown mapping 'cdnw'; valid names: "
+            r"cdnow, generated, shopify, superstore, woocommerce"
+        ),
     ):
         get_mapping("cdnw")
 
