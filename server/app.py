@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from sqlalchemy import Engine, text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -19,17 +19,28 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.file_uploads.utils import replace_placeholders_with_files
+from strawberry.http import GraphQLRequestData
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from server.graphql.context import Context, build_context, cached_context
 from server.graphql.db import run_db
 from server.graphql.schema import schema
-from server.graphql.websocket import authenticate_connection
+from server.graphql.websocket import RecheckingTransportWSHandler, authenticate_connection
 from server.prediction.output import drop_stale_staging_tables
 from server.prediction.runner import mark_interrupted_runs
 from server.prediction.worker import RunWorker
+from server.security.error_log import log_client_errors_at_info
+from server.security.errors import error_response
 from server.security.middleware import security_middleware
+from server.security.request_json import (
+    InvalidRequest,
+    load_json,
+    multipart_operation,
+)
+from server.security.transport import is_subscription
 from server.segments.export import segment_members_csv
 from server.settings import Settings
 from server.storage.engine import make_engine
@@ -52,8 +63,16 @@ VENDOR_FILES = {
 }
 
 
+HTTP_SUBSCRIPTION = (
+    "subscriptions are not served over HTTP; open a WebSocket to /graphql with the "
+    "graphql-transport-ws protocol and subscribe there"
+)
+
+
 class LookaheadGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI app with our context: engine, settings and the caller."""
+
+    graphql_transport_ws_handler_class = RecheckingTransportWSHandler
 
     def __init__(self, engine: Engine, settings: Settings) -> None:
         super().__init__(
@@ -78,9 +97,51 @@ class LookaheadGraphQL(GraphQL[Context, None]):
                 response: Response = await self.run(request)
             except HTTPException as error:
                 response = PlainTextResponse(error.reason, status_code=error.status_code)
+            except InvalidRequest as error:
+                response = error_response(status=400, code="BAD_REQUEST", message=str(error))
             await response(scope, receive, send)
         finally:
             await request.close()
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """Parse the JSON of a body or of GET `variables`, with the checks of `load_json`."""
+        if isinstance(data, bytes):
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise InvalidRequest(
+                    f"the request is not valid UTF-8 (byte {error.start}); send UTF-8 JSON"
+                ) from None
+        return load_json(data, "the request JSON")
+
+    async def parse_multipart(self, request: AsyncHTTPRequestAdapter) -> dict[str, Any]:
+        """Parse a GraphQL multipart upload, checking its JSON as JSON bodies are checked."""
+        try:
+            form_data = await request.get_form_data()
+        except ValueError as error:
+            raise HTTPException(400, "Unable to parse the multipart body") from error
+        operations, files_map = multipart_operation(form_data.form)
+        try:
+            return replace_placeholders_with_files(operations, files_map, form_data.files)
+        except KeyError as error:
+            raise HTTPException(400, "File(s) missing in form data") from error
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Any,
+    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        """Execute an HTTP operation, rejecting subscriptions, which need a WebSocket."""
+        for item in request_data if isinstance(request_data, list) else [request_data]:
+            if is_subscription(item.query, item.operation_name, self._settings.max_query_tokens):
+                raise InvalidRequest(HTTP_SUBSCRIPTION)
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         http_request = request if isinstance(request, Request) else None
@@ -115,6 +176,7 @@ def prepare_database(engine: Engine) -> None:
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Starlette:
     """Build the application; migrates the database when it starts serving."""
     settings = settings or Settings.from_env()
+    log_client_errors_at_info()
     engine = engine or make_engine(
         settings.resolved_database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
     )
@@ -165,7 +227,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         Route("/static/app.css", stylesheet),
         Mount("/static/js", StaticFiles(directory=FRONTEND / "js"), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=security_middleware(settings))
+    app = Starlette(
+        routes=routes, lifespan=lifespan, middleware=security_middleware(settings, engine)
+    )
     app.state.engine = engine
     app.state.settings = settings
     return app

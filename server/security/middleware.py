@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Engine
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from server.security.body import BodySizeLimit
-from server.security.rate_limit import RateLimit, TokenBucketLimiter
+from server.security.rate_limit import RateLimit
 from server.security.timeout import RequestTimeout
 from server.security.transport import GraphQLTransportRules
 from server.settings import Settings
 
 
-def security_middleware(settings: Settings) -> list[Middleware]:
+def security_middleware(settings: Settings, engine: Engine) -> list[Middleware]:
     """Build CORS, the request deadline, rate limiting, the body cap and transport rules.
 
     CORS comes first so that browsers can read the 4xx responses of the others.
@@ -31,8 +32,14 @@ def security_middleware(settings: Settings) -> list[Middleware]:
         Middleware(RequestTimeout, seconds=settings.request_timeout_seconds),
     ]
     if settings.rate_limit_per_minute > 0:
-        limiter = TokenBucketLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
-        stack.append(Middleware(RateLimit, limiter=limiter))
+        stack.append(
+            Middleware(
+                RateLimit,
+                per_minute=settings.rate_limit_per_minute,
+                burst=settings.rate_limit_burst,
+                engine=engine,
+            )
+        )
     stack += [
         Middleware(
             BodySizeLimit,

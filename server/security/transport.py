@@ -8,15 +8,21 @@ and a GET query must carry the `Authorization: Bearer` header.
 
 from __future__ import annotations
 
-import json
 from urllib.parse import parse_qs
 
-from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql import (
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    get_operation_ast,
+    parse,
+)
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.security.body import replay_body
 from server.security.errors import send_error
+from server.security.request_json import InvalidRequest, load_operation
 
 GRAPHQL_PATH = "/graphql"
 
@@ -122,6 +128,23 @@ class GraphQLTransportRules:
         return any(item.operation != OperationType.QUERY for item in operations)
 
 
+def is_subscription(query: object, operation_name: object, max_tokens: int) -> bool:
+    """Return True when the operation `query` would run is a subscription.
+
+    Syntax errors and unknown operation names return False so that GraphQL
+    execution reports them.
+    """
+    if not isinstance(query, str) or "subscription" not in query:
+        return False
+    try:
+        document = parse(query, max_tokens=max_tokens)
+    except GraphQLError:
+        return False
+    name = operation_name if isinstance(operation_name, str) else None
+    operation = get_operation_ast(document, name)
+    return operation is not None and operation.operation == OperationType.SUBSCRIPTION
+
+
 def _media_type(headers: Headers) -> str:
     return headers.get("content-type", "").split(";")[0].strip().lower()
 
@@ -136,48 +159,13 @@ async def _read_body(receive: Receive) -> bytes:
 
 
 def json_body_problem(body: bytes) -> str | None:
-    """Return why a JSON request body cannot be a GraphQL request, or None when it can.
-
-    A GraphQL request is one JSON object. Its strings may hold neither NUL, which
-    PostgreSQL text cannot store, nor unpaired UTF-16 surrogates, which cannot be
-    encoded as UTF-8 at all.
-    """
+    """Return why a JSON request body cannot be a GraphQL request, or None when it can."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as error:
         return f"the request body is not valid UTF-8 (byte {error.start}); send UTF-8 JSON"
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        return f"the request body is not valid JSON ({error.msg} at character {error.pos})"
-    if not isinstance(document, dict):
-        kind = "a list (batching is off)" if isinstance(document, list) else "not an object"
-        return f"the request body is {kind}; send one operation as a JSON object with a query"
-    if _has_bad_text(document):
-        return (
-            "a string in the request contains a NUL character or an unpaired surrogate; remove it"
-        )
+        load_operation(text, "the request body")
+    except InvalidRequest as error:
+        return str(error)
     return None
-
-
-def _has_bad_text(document: object) -> bool:
-    pending = [document]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, str):
-            if "\x00" in item or not _encodes(item):
-                return True
-        elif isinstance(item, dict):
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        elif isinstance(item, list):
-            pending.extend(item)
-    return False
-
-
-def _encodes(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 
 from server.auth.roles import Role
-from server.auth.tokens import TokenError, authenticate
+from server.auth.tokens import TokenError, authenticate_cached
 from server.graphql.context import bearer_secret
 from server.graphql.db import run_db
 from server.ids import parse_id
@@ -62,7 +62,7 @@ async def segment_members_csv(request: Request) -> Response:
     if secret is None:
         return _unauthorized("missing API token; send 'Authorization: Bearer <token>'")
     try:
-        principal = await run_db(authenticate, engine, secret)
+        principal = await run_db(authenticate_cached, engine, secret)
     except TokenError as error:
         return _unauthorized(str(error))
     if principal.role < Role.VIEWER:

@@ -6,8 +6,11 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+from sqlalchemy import Engine
 from starlette.applications import Starlette
 
+from server.auth.roles import Role
+from server.auth.tokens import authenticate_cached, create_token
 from server.security.rate_limit import TokenBucketLimiter
 
 
@@ -54,8 +57,12 @@ def test_bucket_rejects_non_positive_settings() -> None:
         TokenBucketLimiter(per_minute=0, burst=5)
 
 
-async def test_429_with_retry_after(make_app: Callable[..., Starlette]) -> None:
+async def test_429_with_retry_after(
+    make_app: Callable[..., Starlette], sqlite_engine: Engine
+) -> None:
     app = make_app(rate_limit_per_minute=1, rate_limit_burst=2)
+    token = create_token(sqlite_engine, Role.VIEWER, "limited").secret
+    authenticate_cached(sqlite_engine, token)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         statuses = []
@@ -65,7 +72,7 @@ async def test_429_with_retry_after(make_app: Callable[..., Starlette]) -> None:
         other_token = await http.post(
             "/graphql",
             json={"query": "{ __typename }"},
-            headers={"Authorization": "Bearer lka_" + "B" * 43},
+            headers={"Authorization": f"Bearer {token}"},
         )
 
     assert statuses == [200, 200, 429]
