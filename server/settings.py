@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,26 +10,40 @@ from pathlib import Path
 DEFAULT_HOME = Path("var")
 
 
-def _int_env(name: str, default: int) -> int:
+def _int_env(name: str, default: int, minimum: int, maximum: int | None = None) -> int:
+    """Read a whole number from `name`; raise ValueError naming it when out of range."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ValueError(
             f"{name}={raw!r} is not an integer; unset it or give a whole number"
         ) from None
+    if value < minimum or (maximum is not None and value > maximum):
+        allowed = f"at least {minimum}" if maximum is None else f"{minimum} to {maximum}"
+        raise ValueError(
+            f"{name}={raw!r} is out of range; unset it for the default {default}, or give {allowed}"
+        )
+    return value
 
 
-def _float_env(name: str, default: float) -> float:
+def _seconds_env(name: str, default: float) -> float:
+    """Read a positive, finite number of seconds from `name`."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
         raise ValueError(f"{name}={raw!r} is not a number; unset it or give seconds") from None
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(
+            f"{name}={raw!r} is out of range; unset it for the default {default:g}, "
+            "or give a number of seconds greater than 0"
+        )
+    return value
 
 
 def _flag_env(name: str, default: bool) -> bool:
@@ -84,18 +99,19 @@ class Settings:
             home=home,
             database_url=os.environ.get("LOOKAHEAD_DATABASE_URL", ""),
             host=os.environ.get("LOOKAHEAD_HOST", "127.0.0.1"),
-            port=_int_env("LOOKAHEAD_PORT", 8000),
-            max_page_size=_int_env("LOOKAHEAD_MAX_PAGE_SIZE", 100),
-            sqlite_busy_timeout_ms=_int_env("LOOKAHEAD_SQLITE_BUSY_TIMEOUT_MS", 30_000),
+            port=_int_env("LOOKAHEAD_PORT", 8000, 1, 65535),
+            max_page_size=_int_env("LOOKAHEAD_MAX_PAGE_SIZE", 100, 1),
+            sqlite_busy_timeout_ms=_int_env("LOOKAHEAD_SQLITE_BUSY_TIMEOUT_MS", 30_000, 0),
             graphiql=os.environ.get("LOOKAHEAD_GRAPHIQL", "1") not in {"0", "false", "no"},
             introspection=_flag_env("LOOKAHEAD_INTROSPECTION", True),
-            max_query_depth=_int_env("LOOKAHEAD_MAX_QUERY_DEPTH", 10),
-            max_aliases=_int_env("LOOKAHEAD_MAX_ALIASES", 30),
-            max_query_tokens=_int_env("LOOKAHEAD_MAX_QUERY_TOKENS", 2000),
-            max_body_bytes=_int_env("LOOKAHEAD_MAX_BODY_BYTES", 1024 * 1024),
-            max_upload_bytes=_int_env("LOOKAHEAD_MAX_UPLOAD_BYTES", 200 * 1024 * 1024),
-            rate_limit_per_minute=_int_env("LOOKAHEAD_RATE_LIMIT_PER_MINUTE", 600),
-            rate_limit_burst=_int_env("LOOKAHEAD_RATE_LIMIT_BURST", 60),
-            request_timeout_seconds=_float_env("LOOKAHEAD_REQUEST_TIMEOUT_SECONDS", 30.0),
+            max_query_depth=_int_env("LOOKAHEAD_MAX_QUERY_DEPTH", 10, 1),
+            # 0 is valid: it rejects every document that uses an alias.
+            max_aliases=_int_env("LOOKAHEAD_MAX_ALIASES", 30, 0),
+            max_query_tokens=_int_env("LOOKAHEAD_MAX_QUERY_TOKENS", 2000, 1),
+            max_body_bytes=_int_env("LOOKAHEAD_MAX_BODY_BYTES", 1024 * 1024, 1),
+            max_upload_bytes=_int_env("LOOKAHEAD_MAX_UPLOAD_BYTES", 200 * 1024 * 1024, 1),
+            rate_limit_per_minute=_int_env("LOOKAHEAD_RATE_LIMIT_PER_MINUTE", 600, 0),
+            rate_limit_burst=_int_env("LOOKAHEAD_RATE_LIMIT_BURST", 60, 1),
+            request_timeout_seconds=_seconds_env("LOOKAHEAD_REQUEST_TIMEOUT_SECONDS", 30.0),
             cors_origins=_origins_env("LOOKAHEAD_CORS_ORIGINS"),
         )

@@ -6,15 +6,14 @@ from datetime import datetime
 from typing import cast
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from server.graphql.context import context_value
 from server.graphql.db import run_db
-from server.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
+from server.graphql.pagination import PageInfo, decode_number_cursor, encode_cursor, page_size
 from server.graphql.permissions import IsAdmin
-from server.ids import parse_id
+from server.ids import MAX_ID
 from server.security.audit import AuditRecord, read_audit_events
 
 
@@ -71,10 +70,7 @@ class AuditQueries:
     ) -> AuditEventConnection:
         context = context_value(info.context)
         size = page_size(first, context.settings.max_page_size)
-        after_key = decode_cursor("audit", after)
-        if after_key is not None and parse_id(after_key) is None:
-            raise GraphQLError("invalid cursor", extensions={"code": "BAD_USER_INPUT"})
-        before_id = int(after_key) if after_key is not None else None
+        before_id = decode_number_cursor("audit", after, MAX_ID)
 
         records = await run_db(read_audit_events, context.engine, size + 1, before_id)
         edges = [

@@ -12,6 +12,7 @@ from strawberry.types import Info
 
 from server.graphql.context import context_value
 from server.graphql.db import run_db
+from server.graphql.pagination import check_range
 from server.graphql.scalars import AttributeType, Operator
 from server.segments.introspect import PROFILE_ENTITY, EntityNotFound, list_entity_names
 from server.segments.introspect import reflect_entity as reflect
@@ -57,7 +58,7 @@ class Attribute:
 
     @strawberry.field(description="Exact statistics of the attribute over the whole entity.")
     async def statistics(self, info: Info, top_values: int = 10) -> AttributeStatistics | None:
-        limit = max(0, min(top_values, MAX_TOP_VALUES))
+        limit = check_range("topValues", top_values, 0, MAX_TOP_VALUES)
         return await run_db(
             read_statistics, context_value(info.context).engine, self.entity_name, self.name, limit
         )

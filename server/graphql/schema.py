@@ -15,7 +15,8 @@ from server.graphql.context import Context
 from server.graphql.db import run_db
 from server.graphql.document_cache import DocumentParserCache, DocumentValidationCache
 from server.graphql.inputs import InputError, SegmentInput, SegmentPayload
-from server.graphql.pagination import decode_cursor, page_size
+from server.graphql.operation_name import RequireOperationName
+from server.graphql.pagination import decode_number_cursor, page_size
 from server.graphql.permissions import IsContributor, IsViewer
 from server.graphql.predictions import PredictionMutations, PredictionQueries, Subscription
 from server.graphql.prefetch import read_segment_with_members, requested_member_page
@@ -33,7 +34,7 @@ from server.graphql.types import (
 )
 from server.graphql.uploads import UploadMutations
 from server.graphql.viewer import Viewer, resolve_viewer
-from server.ids import parse_id
+from server.ids import MAX_ID, parse_id
 from server.security.limits import RequestLimits
 from server.security.suggestions import HideSuggestions
 from server.segments.rules import InputProblem
@@ -78,10 +79,7 @@ class Query(TokenQueries, AuditQueries, SegmentQueries, PredictionQueries):
     ) -> SegmentConnection:
         context = _context(info)
         size = page_size(first, context.settings.max_page_size)
-        after_key = decode_cursor("segment", after)
-        after_id = parse_id(after_key) if after_key is not None else None
-        if after_key is not None and after_id is None:
-            raise GraphQLError("invalid cursor", extensions={"code": "BAD_USER_INPUT"})
+        after_id = decode_number_cursor("segment", after, MAX_ID)
         return await run_db(read_segments, context.engine, size, after_id)
 
     @strawberry.field(description="One segment by id.", permission_classes=[IsViewer])
@@ -164,6 +162,7 @@ schema = strawberry.Schema(
         RequestLimits,
         DocumentParserCache,
         DocumentValidationCache,
+        RequireOperationName,
         HideSuggestions,
         partial(
             MaskErrors,

@@ -14,7 +14,15 @@ from server.graphql.context import Context
 from server.graphql.db import run_db
 from server.graphql.entity_types import Attribute
 from server.graphql.loaders import data_report_key
-from server.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
+from server.graphql.pagination import (
+    MAX_CURSOR_NUMBER,
+    PageInfo,
+    check_range,
+    decode_cursor,
+    decode_number_cursor,
+    encode_cursor,
+    page_size,
+)
 from server.graphql.run_types import (
     MAX_RUNS,
     DataIssue,
@@ -23,6 +31,7 @@ from server.graphql.run_types import (
     run_from_row,
 )
 from server.graphql.scalars import PredictionKind, PredictionStatus, SegmentKind
+from server.ids import MAX_ID
 from server.prediction import usability
 from server.segments.introspect import reflect_entity
 from server.segments.lifecycle import segment_kind
@@ -83,7 +92,9 @@ class OutputEntity:
     ) -> OutputRowConnection:
         context = _context(info)
         size = page_size(first, context.settings.max_page_size)
-        offset = int(decode_cursor("row", after) or -1) + 1 if after else 0
+        last_row = decode_number_cursor("row", after)
+        # The row after the largest cursor is past any table, so the page is empty.
+        offset = 0 if last_row is None else min(last_row + 1, MAX_CURSOR_NUMBER)
         rows, has_next = await run_db(_read_rows, context.engine, self.name, size, offset)
         edges = [
             OutputRowEdge(
@@ -209,7 +220,7 @@ class Prediction:
 
     @strawberry.field(description=f"The latest runs, newest first, at most {MAX_RUNS}.")
     async def runs(self, info: Info, first: int = MAX_RUNS) -> list[PredictionRun]:
-        size = max(0, min(first, MAX_RUNS))
+        size = check_range("first", first, 1, MAX_RUNS)
         rows = await _context(info).loaders.runs.load((int(self.id), size))
         return [run_from_row(row) for row in rows]
 
@@ -315,8 +326,7 @@ class Segment:
     ) -> SegmentEvaluationConnection:
         context = _context(info)
         size = page_size(first, context.settings.max_page_size)
-        after_key = decode_cursor("evaluation", after)
-        after_id = int(after_key) if after_key is not None and after_key.isdigit() else None
+        after_id = decode_number_cursor("evaluation", after, MAX_ID)
         rows = await context.loaders.evaluations.load((int(self.id), size, after_id))
         return evaluation_connection(rows, size)
 

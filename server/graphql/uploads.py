@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 from sqlalchemy import Connection
@@ -17,16 +17,22 @@ from server.graphql.context import context_value
 from server.graphql.db import run_db
 from server.graphql.inputs import InputError
 from server.graphql.permissions import IsContributor
+from server.graphql.upload_files import (
+    UNREADABLE_FILE_ERRORS,
+    api_message,
+    checked_upload,
+    client_file_name,
+    empty_archive_message,
+    save_upload,
+    stored_name,
+    unreadable_message,
+)
 from server.ingestion import IngestionError, LoadReport, load_orders
+from server.ingestion.builtin import BUILTIN_MAPPINGS
 from server.ingestion.loader import AfterWrite
 from server.security.audit import AuditAction, AuditTarget, record_audit
 
 logger = logging.getLogger(__name__)
-
-"""The largest upload accepted; larger files are for `lookahead ingest` on the server."""
-
-_COPY_BLOCK = 1024 * 1024
-_KEPT_SUFFIXES = {".csv", ".tsv", ".txt", ".parquet", ".gz", ".bz2", ".xz", ".zip"}
 
 
 @strawberry.type(description="Rows left out of a load for one exclusion reason.")
@@ -129,12 +135,19 @@ class UploadMutations:
         dry_run: bool = False,
     ) -> LoadOrdersPayload:
         context = context_value(info.context)
-        upload: Any = file
+        upload = checked_upload(file)
+        if mapping_name is not None and mapping_name not in BUILTIN_MAPPINGS:
+            return _failed("format", "INVALID_VALUE", _unknown_format_message(mapping_name))
+
+        file_name = client_file_name(upload.filename)
         with tempfile.TemporaryDirectory(prefix="lookahead-upload-") as folder:
-            path = Path(folder) / _safe_name(getattr(upload, "filename", None))
+            path = Path(folder) / stored_name(upload.filename)
             limit = context.settings.max_upload_bytes
-            if not await _save(upload, path, limit):
+            if not await save_upload(upload, path, limit):
                 return _failed("file", "TOO_LARGE", _too_large_message(limit))
+            empty = empty_archive_message(path, file_name)
+            if empty is not None:
+                return _failed("file", "INVALID_FILE", empty)
             try:
                 report = await run_db(
                     load_orders,
@@ -146,14 +159,15 @@ class UploadMutations:
                     after_write=_auditor(context.principal),
                 )
             except IngestionError as error:
-                return LoadOrdersPayload(
-                    report=None,
-                    problems=[RowProblem(**problem.as_dict()) for problem in error.problems],
-                    errors=[InputError(field="file", code="INVALID_FILE", message=str(error))],
-                )
+                return _rejected(error, path.name, file_name)
+            except UNREADABLE_FILE_ERRORS as error:
+                logger.info("uploaded file %r rejected: %s", file_name, error)
+                message = unreadable_message(path, file_name, error)
+                return _failed("file", "INVALID_FILE", message)
             except ValueError as error:
-                field = "format" if "mapping" in str(error) else "source"
-                return _failed(field, "INVALID_VALUE", str(error))
+                if not str(error).startswith("invalid source"):
+                    raise
+                return _failed("source", "INVALID_VALUE", str(error))
         logger.info("uploaded file loaded as source %r: %s", report.source, report.summary())
         return LoadOrdersPayload(report=LoadReportType.from_report(report), problems=[], errors=[])
 
@@ -179,6 +193,28 @@ def _auditor(principal: Principal | None) -> AfterWrite:
     return record
 
 
+def _rejected(error: IngestionError, stored: str, display_name: str) -> LoadOrdersPayload:
+    problems = []
+    for problem in error.problems:
+        values = problem.as_dict()
+        values["message"] = api_message(values["message"], stored, display_name)
+        problems.append(RowProblem(**values))
+    message = api_message(str(error), stored, display_name)
+    return LoadOrdersPayload(
+        report=None,
+        problems=problems,
+        errors=[InputError(field="file", code="INVALID_FILE", message=message)],
+    )
+
+
+def _unknown_format_message(name: str) -> str:
+    valid = ", ".join(sorted(BUILTIN_MAPPINGS))
+    return (
+        f"unknown format {name[:40]!r}; valid formats: {valid}. Leave format out to "
+        "recognise it from the file's header"
+    )
+
+
 def _failed(field: str, code: str, message: str) -> LoadOrdersPayload:
     return LoadOrdersPayload(
         report=None, problems=[], errors=[InputError(field=field, code=code, message=message)]
@@ -190,22 +226,3 @@ def _too_large_message(limit: int) -> str:
         f"the file is larger than {limit // (1024 * 1024)} MiB; compress it "
         "with gzip, or load it on the server with 'lookahead ingest orders'"
     )
-
-
-def _safe_name(filename: str | None) -> str:
-    """Keep only the known suffixes of the client's file name, which pick the reader."""
-    suffixes = [suffix.lower() for suffix in Path(filename or "").suffixes]
-    kept = [suffix for suffix in suffixes if suffix in _KEPT_SUFFIXES]
-    return "upload" + "".join(kept[-2:])
-
-
-async def _save(upload: Any, path: Path, limit: int) -> bool:
-    """Copy the upload to `path`; return False, keeping nothing, once it passes the limit."""
-    written = 0
-    with path.open("wb") as target:
-        while block := await upload.read(_COPY_BLOCK):
-            written += len(block)
-            if written > limit:
-                return False
-            target.write(block)
-    return True
