@@ -19,6 +19,16 @@ def normalize_name(raw: str | None) -> str:
     return " ".join(unicodedata.normalize("NFC", raw or "").split())
 
 
+def name_key(raw: str | None) -> str:
+    """Return the key two names share exactly when they are the same name ignoring case.
+
+    The key is `normalize_name(raw)` case-folded (full Unicode folding, so "Straße" and
+    "STRASSE" share one) and put back in NFC, because folding can decompose a character.
+    The database stores it beside each name and keeps it unique.
+    """
+    return unicodedata.normalize("NFC", normalize_name(raw).casefold())
+
+
 def name_character_problem(name: str) -> str | None:
     """Return why `name` contains a character a name may not have, or None when it has none."""
     for position, character in enumerate(name, start=1):

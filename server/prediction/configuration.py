@@ -12,10 +12,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from server.names import name_character_problem, normalize_name
+from server.names import name_character_problem, name_key, normalize_name
 from server.prediction.base import ParameterError
 from server.prediction.output import table_name_for, validate_entity_name
 from server.prediction.registry import KINDS, get_kind
@@ -23,6 +23,7 @@ from server.prediction.runner import IN_PROGRESS
 from server.prediction.schedule import check_schedule_days, next_run_at
 from server.segments.introspect import PROFILE_ENTITY
 from server.segments.rules import InputProblem
+from server.storage.constraints import violated_unique_columns
 from server.storage.engine import write_transaction
 from server.storage.tables import (
     OutputEntityRecord,
@@ -73,9 +74,8 @@ def create_prediction(
     try:
         with write_transaction(engine) as connection:
             return _create(connection, spec, on_change)
-    except IntegrityError:
-        # Another request took the name or the entity name between our check and insert.
-        return [_raced()]
+    except IntegrityError as error:
+        return _raced(error, spec.name, spec.output_entity_name)
 
 
 def _create(
@@ -130,8 +130,8 @@ def update_prediction(
     try:
         with write_transaction(engine) as connection:
             return _update(connection, prediction_id, changes, on_change)
-    except IntegrityError:
-        return [_raced()]
+    except IntegrityError as error:
+        return _raced(error, changes.name, changes.output_entity_name)
 
 
 def _update(
@@ -149,6 +149,7 @@ def _update(
     if changes.name is not None:
         problems += _check_name(connection, changes.name, prediction_id)
         values["name"] = normalize_name(changes.name)
+        values["name_key"] = name_key(changes.name)
     if (
         changes.output_entity_name is not None
         and changes.output_entity_name != row.output_entity_name
@@ -156,6 +157,7 @@ def _update(
         problems += _check_entity_rename(connection, row.output_entity_name, row.id)
         problems += _check_entity_name(connection, changes.output_entity_name, prediction_id)
         values["output_entity_name"] = changes.output_entity_name
+        values["output_entity_key"] = name_key(changes.output_entity_name)
     if changes.parameters is not None:
         checked = _check_parameters(row.kind, changes.parameters)
         if isinstance(checked, list):
@@ -292,7 +294,7 @@ def _check_name(connection: Connection, name: str, except_id: int | None) -> lis
                 "name", "TOO_LONG", f"prediction names are limited to {MAX_NAME_LENGTH} characters"
             )
         ]
-    query = select(_predictions.c.id).where(func.lower(_predictions.c.name) == stripped.lower())
+    query = select(_predictions.c.id).where(_predictions.c.name_key == name_key(stripped))
     if except_id is not None:
         query = query.where(_predictions.c.id != except_id)
     if connection.execute(query).first() is not None:
@@ -311,9 +313,7 @@ def _check_entity_name(
         return [_taken("outputEntityName", name)]
 
     # Table names are the lower-cased entity names, so names that differ only in case clash.
-    claimed = select(_predictions.c.id).where(
-        func.lower(_predictions.c.output_entity_name) == name.lower()
-    )
+    claimed = select(_predictions.c.id).where(_predictions.c.output_entity_key == name_key(name))
     if except_id is not None:
         claimed = claimed.where(_predictions.c.id != except_id)
     registered = select(_entities.c.name).where(_entities.c.table_name == table_name_for(name))
@@ -372,13 +372,24 @@ def _taken(field: str, value: str) -> InputProblem:
     )
 
 
-def _raced() -> InputProblem:
-    return InputProblem(
-        "name",
-        "DUPLICATE_NAME",
-        "another request saved a prediction with this name or output entity name at the "
-        "same time; choose other names",
+def _raced(error: IntegrityError, name: str | None, entity_name: str | None) -> list[InputProblem]:
+    """Return the duplicate-name problem for a unique key of `prediction` that `error` reports.
+
+    Another transaction can commit the same name or output entity name ignoring case
+    between the checks and the write, and a unique index then rejects the write.
+    Re-raise `error` when it is any other violation.
+    """
+    columns = violated_unique_columns(error, _predictions)
+    if name is not None and columns & {"name", "name_key"}:
+        problem = _taken("name", normalize_name(name))
+    elif entity_name is not None and columns & {"output_entity_name", "output_entity_key"}:
+        problem = _taken("outputEntityName", entity_name)
+    else:
+        raise error
+    logger.info(
+        "prediction not saved: another request saved its %s at the same time", problem.field
     )
+    return [problem]
 
 
 def _not_found(prediction_id: int) -> InputProblem:

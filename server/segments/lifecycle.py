@@ -12,15 +12,16 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
+from server.names import name_key, normalize_name
 from server.security.audit import AuditAction, AuditTarget, record_audit
 from server.segments.definition import definition_from_json
 from server.segments.rules import InputProblem
 from server.segments.service import (
     SegmentKind,
     SegmentRequest,
-    _duplicate,
     check_name,
     check_request_rules,
+    duplicate_name_problems,
     evaluate,
     stored_definition,
 )
@@ -70,11 +71,11 @@ def update_segment(
                     AuditAction.UPDATE,
                     AuditTarget.SEGMENT,
                     segment_id,
-                    {"name": request.name.strip()},
+                    {"name": normalize_name(request.name)},
                 )
             return outcome
-    except IntegrityError:
-        return [_duplicate(request.name.strip())]
+    except IntegrityError as error:
+        return duplicate_name_problems(error, request.name)
 
 
 def _update(
@@ -96,7 +97,8 @@ def _update(
         update(segments)
         .where(segments.c.id == segment_id)
         .values(
-            name=request.name.strip(),
+            name=normalize_name(request.name),
+            name_key=name_key(request.name),
             description=request.description,
             definition=stored_definition(request),
         )

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Engine, delete, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
-from server.names import name_character_problem, normalize_name
+from server.names import name_character_problem, name_key, normalize_name
 from server.security.audit import AuditAction, AuditTarget, record_audit
 from server.segments.compiler import CUSTOMER_ID, compile_members
 from server.segments.definition import (
@@ -27,6 +27,7 @@ from server.segments.definition import (
 )
 from server.segments.introspect import Entity, EntityCatalog, EntityNotFound
 from server.segments.rules import InputProblem
+from server.storage.constraints import violated_unique_columns
 from server.storage.engine import write_transaction
 from server.storage.tables import (
     Customer,
@@ -87,7 +88,7 @@ def check_name(
             )
         ]
     table = table_of(Segment)
-    query = select(table.c.id).where(func.lower(table.c.name) == stripped.lower())
+    query = select(table.c.id).where(table.c.name_key == name_key(stripped))
     if except_id is not None:
         query = query.where(table.c.id != except_id)
     if connection.execute(query).first() is not None:
@@ -99,6 +100,19 @@ def _duplicate(name: str) -> InputProblem:
     return InputProblem(
         "name", "DUPLICATE_NAME", f"a segment named {name!r} exists; choose another name"
     )
+
+
+def duplicate_name_problems(error: IntegrityError, name: str) -> list[InputProblem]:
+    """Return the duplicate-name problem when `error` is a violation of a segment name key.
+
+    Another transaction can commit the same name ignoring case between `check_name`
+    and the write, and the unique index on `segment.name_key` then rejects the write.
+    Re-raise `error` when it is any other violation.
+    """
+    if not violated_unique_columns(error, table_of(Segment)) & {"name", "name_key"}:
+        raise error
+    logger.info("segment not saved: another request saved its name at the same time")
+    return [_duplicate(normalize_name(name))]
 
 
 def check_request_rules(
@@ -139,16 +153,15 @@ def create_segment(
             # commits an empty transaction.
             outcome = _create(connection, request)
             if isinstance(outcome, int):
-                details = {"name": request.name.strip(), "entity": request.entity_name}
+                details = {"name": normalize_name(request.name), "entity": request.entity_name}
                 if request.prediction_id is not None:
                     details["predictionId"] = str(request.prediction_id)
                 record_audit(
                     connection, actor, AuditAction.CREATE, AuditTarget.SEGMENT, outcome, details
                 )
             return outcome
-    except IntegrityError:
-        # Another request took the name between our check and our insert.
-        return [_duplicate(request.name.strip())]
+    except IntegrityError as error:
+        return duplicate_name_problems(error, request.name)
 
 
 def _create(connection: Connection, request: SegmentRequest) -> int | list[InputProblem]:
@@ -167,7 +180,7 @@ def _create(connection: Connection, request: SegmentRequest) -> int | list[Input
     segment_id = connection.execute(
         insert(segments)
         .values(
-            name=request.name.strip(),
+            name=normalize_name(request.name),
             description=request.description,
             prediction_id=request.prediction_id,
             entity_name=base.name,

@@ -72,8 +72,14 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
     Commits when the block ends normally and rolls back on any exception, so a
     failed write leaves nothing behind.
     """
-    with engine.connect() as connection:
-        if is_sqlite(connection):
-            connection = connection.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
-        with connection.begin():
-            yield connection
+    with engine.connect() as connection, begin_write(connection) as writing:
+        yield writing
+
+
+@contextmanager
+def begin_write(connection: Connection) -> Iterator[Connection]:
+    """Begin a write transaction on an open connection, as `write_transaction` does."""
+    if is_sqlite(connection):
+        connection = connection.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+    with connection.begin():
+        yield connection

@@ -6,15 +6,36 @@ prediction that writes it, and listed in `OutputEntityRecord`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlmodel import Field, SQLModel
+
+from server.names import name_key
+
+# Case folding turns one character into at most three ("ΐ" into three code points),
+# so a key is at most three times as long as the 128-character name it folds.
+NAME_KEY_LENGTH = 384
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def key_of(column: str) -> Callable[[DefaultExecutionContext], str]:
+    """Return an INSERT default that stores `name_key` of the row's value in `column`.
+
+    SQLAlchemy runs it only on INSERT. An UPDATE that changes the name must set the key
+    itself.
+    """
+
+    def default(context: DefaultExecutionContext) -> str:
+        return name_key(context.get_current_parameters()[column])
+
+    return default
 
 
 class Customer(SQLModel, table=True):
@@ -57,12 +78,23 @@ class Prediction(SQLModel, table=True):
     """A configured model of one kind, with its parameters and latest results."""
 
     __tablename__ = "prediction"
+    __table_args__ = (
+        Index("ux_prediction_name_key", "name_key", unique=True),
+        Index("ux_prediction_output_entity_key", "output_entity_key", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True, max_length=128)
+    # `name_key(name)`: two predictions whose names differ only in case share it.
+    name_key: str = Field(max_length=NAME_KEY_LENGTH, sa_column_kwargs={"default": key_of("name")})
     kind: str = Field(max_length=32)
     status: str = Field(default="DRAFT", max_length=16)
     output_entity_name: str = Field(unique=True, max_length=63)
+    # `name_key(output_entity_name)`. Entity names are ASCII, so this is the lower-cased
+    # name that the entity's table is named after.
+    output_entity_key: str = Field(
+        max_length=63, sa_column_kwargs={"default": key_of("output_entity_name")}
+    )
     parameters: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     results: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     error: str | None = None
@@ -114,9 +146,12 @@ class Segment(SQLModel, table=True):
     """A named set of customers defined by rules over entity attributes."""
 
     __tablename__ = "segment"
+    __table_args__ = (Index("ux_segment_name_key", "name_key", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True, max_length=128)
+    # `name_key(name)`: two segments whose names differ only in case share it.
+    name_key: str = Field(max_length=NAME_KEY_LENGTH, sa_column_kwargs={"default": key_of("name")})
     description: str | None = None
     prediction_id: int | None = Field(
         default=None, foreign_key="prediction.id", index=True, ondelete="SET NULL"
