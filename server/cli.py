@@ -16,7 +16,7 @@ from server.auth.tokens import create_token, list_tokens, revoke_token
 from server.ingestion.cli_ingest import add_arguments as add_ingest_arguments
 from server.settings import Settings
 from server.storage.engine import make_engine
-from server.storage.migrate import upgrade
+from server.storage.migrate import UpgradeBlockedError, upgrade
 
 logger = logging.getLogger("lookahead")
 
@@ -276,7 +276,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args, Settings.from_env()))
-    except ValueError as error:
+    except (ValueError, UpgradeBlockedError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except OSError as error:

@@ -10,8 +10,9 @@ from alembic import command
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
+from server.cli import main
 from server.storage.engine import make_engine, write_transaction
-from server.storage.migrate import alembic_config, upgrade
+from server.storage.migrate import UpgradeBlockedError, alembic_config, upgrade
 
 
 @pytest.fixture
@@ -109,7 +110,7 @@ def test_colliding_names_rejected(engine_at_0007: Engine) -> None:
     engine = engine_at_0007
     insert_rows(engine, ["Churn", "CHURN"], ["Mixed Two", "mixed  two", "Other"])
 
-    with pytest.raises(RuntimeError) as raised:
+    with pytest.raises(UpgradeBlockedError) as raised:
         upgrade(engine)
 
     message = str(raised.value)
@@ -134,3 +135,20 @@ def test_sqlite_copy_with_foreign_keys_rejected(tmp_path: Path) -> None:
             command.upgrade(config, "head")
     finally:
         engine.dispose()
+
+
+def test_blocked_upgrade_cli_message(
+    engine_at_0007: Engine,
+    db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    insert_rows(engine_at_0007, ["Churn", "CHURN"], ["Other"])
+    monkeypatch.setenv("LOOKAHEAD_DATABASE_URL", db_url)
+
+    status = main(["tokens", "list"])
+
+    error = capsys.readouterr().err
+    assert status == 2
+    assert error.startswith("error: cannot make names unique ignoring case")
+    assert "Traceback" not in error

@@ -16,6 +16,10 @@ from server.storage.engine import begin_write, is_sqlite
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+class UpgradeBlockedError(RuntimeError):
+    """Raised when the stored rows keep a migration from running; nothing was changed."""
+
+
 def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
@@ -62,7 +66,7 @@ def _check_foreign_keys(connection: Connection) -> None:
         return
     broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
     if broken is not None:
-        raise RuntimeError(
+        raise UpgradeBlockedError(
             f"the migration left a row of table {broken[0]} (rowid {broken[1]}) referencing "
             f"a missing row of table {broken[2]}, so the upgrade was rolled back; delete or "
             "repair that row, then upgrade again"

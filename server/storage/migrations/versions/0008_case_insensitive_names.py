@@ -14,6 +14,7 @@ import sqlmodel
 from alembic import op
 
 from server.names import name_key
+from server.storage.migrate import UpgradeBlockedError
 
 revision = "0008"
 down_revision = "0007"
@@ -42,7 +43,7 @@ def upgrade() -> None:
         line for (table, column), rows in keys.items() for line in _collisions(table, column, rows)
     ]
     if collisions:
-        raise RuntimeError(
+        raise UpgradeBlockedError(
             "cannot make names unique ignoring case, because these rows have the same name "
             "ignoring case: " + "; ".join(collisions) + ". The server cannot start until "
             "they differ: rename all but one of each with an SQL UPDATE, then start the "
