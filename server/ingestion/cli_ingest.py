@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from server.ingestion.customer_profiles import CustomerMapping, load_customers
 from server.ingestion.encoding import encoding_name
 from server.ingestion.errors import IngestionError
+from server.ingestion.generated_files import GENERATED_SOURCE, is_generated_file
 from server.ingestion.loader import load_orders
 from server.ingestion.mapping import ColumnMapping
 from server.ingestion.mapping_file import read_mapping, read_record_mapping
@@ -44,8 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--source",
-        help="name of the source (default: the mapping's name for orders and products, "
-        "'subscriptions' for subscriptions, 'customers' for customers)",
+        help="name of the source (default: 'generated' for every file that 'lookahead "
+        "generate' wrote, else the mapping's name for orders and products, 'subscriptions' "
+        "for subscriptions and 'customers' for customers)",
     )
     parser.add_argument(
         "--encoding",
@@ -123,7 +125,7 @@ def _run_subscriptions(args: argparse.Namespace, engine: Engine) -> int:
     report = load_subscriptions(
         engine,
         args.file,
-        args.source or _DEFAULT_SOURCES["subscriptions"],
+        _default_source(args),
         args.profile_entity,
         layout=layout,
         dry_run=args.dry_run,
@@ -139,7 +141,7 @@ def _run_records(args: argparse.Namespace, engine: Engine) -> int:
         customer_mapping: CustomerMapping | str | None = args.format
         if args.mapping is not None:
             customer_mapping = read_record_mapping(args.mapping, CustomerMapping)
-        source = args.source or _DEFAULT_SOURCES["customers"]
+        source = _default_source(args)
         report = load_customers(
             engine,
             args.file,
@@ -162,6 +164,19 @@ def _run_records(args: argparse.Namespace, engine: Engine) -> int:
         )
     print(json.dumps(report.as_dict()) if args.json else "\n".join(report.details()))
     return 0
+
+
+def _default_source(args: argparse.Namespace) -> str:
+    """Return --source, else the default source of a customers or subscriptions file.
+
+    Generated files share the source "generated", which the generated orders and
+    products already get from their mapping's name, so they load in any order.
+    """
+    if args.source:
+        return str(args.source)
+    if args.mapping is None and is_generated_file(args.kind, args.file, args.encoding):
+        return GENERATED_SOURCE
+    return _DEFAULT_SOURCES[args.kind]
 
 
 def _print_failure(error: IngestionError, as_json: bool) -> None:

@@ -294,11 +294,12 @@ def _check_name(connection: Connection, name: str, except_id: int | None) -> lis
                 "name", "TOO_LONG", f"prediction names are limited to {MAX_NAME_LENGTH} characters"
             )
         ]
-    query = select(_predictions.c.id).where(_predictions.c.name_key == name_key(stripped))
+    query = select(_predictions.c.name).where(_predictions.c.name_key == name_key(stripped))
     if except_id is not None:
         query = query.where(_predictions.c.id != except_id)
-    if connection.execute(query).first() is not None:
-        return [_taken("name", stripped)]
+    existing = connection.execute(query).scalar()
+    if existing is not None:
+        return [_taken("name", existing)]
     return []
 
 
@@ -310,21 +311,21 @@ def _check_entity_name(
     except ValueError as error:
         return [InputProblem("outputEntityName", "INVALID", str(error))]
     if name.lower() == PROFILE_ENTITY.lower():
-        return [_taken("outputEntityName", name)]
+        return [_taken("outputEntityName", PROFILE_ENTITY)]
 
     # Table names are the lower-cased entity names, so names that differ only in case clash.
-    claimed = select(_predictions.c.id).where(_predictions.c.output_entity_key == name_key(name))
+    claimed = select(_predictions.c.output_entity_name).where(
+        _predictions.c.output_entity_key == name_key(name)
+    )
     if except_id is not None:
         claimed = claimed.where(_predictions.c.id != except_id)
     registered = select(_entities.c.name).where(_entities.c.table_name == table_name_for(name))
     if except_id is not None:
         # A prediction may keep the entity it wrote itself.
         registered = registered.where(_entities.c.prediction_id.is_distinct_from(except_id))
-    if (
-        connection.execute(claimed).first() is not None
-        or connection.execute(registered).first() is not None
-    ):
-        return [_taken("outputEntityName", name)]
+    existing = connection.execute(claimed).scalar() or connection.execute(registered).scalar()
+    if existing is not None:
+        return [_taken("outputEntityName", existing)]
     return []
 
 
@@ -365,10 +366,13 @@ def _schedule_problems(schedule_days: int | None) -> list[InputProblem]:
     return [] if reason is None else [InputProblem("scheduleDays", "INVALID", reason)]
 
 
-def _taken(field: str, value: str) -> InputProblem:
+def _taken(field: str, existing: str) -> InputProblem:
     what = "a prediction" if field == "name" else "an entity"
     return InputProblem(
-        field, "DUPLICATE_NAME", f"{what} named {value.strip()!r} exists; choose another name"
+        field,
+        "DUPLICATE_NAME",
+        f"{what} named {existing!r} already exists (names are compared ignoring case); "
+        "choose another name",
     )
 
 
@@ -381,15 +385,25 @@ def _raced(error: IntegrityError, name: str | None, entity_name: str | None) -> 
     """
     columns = violated_unique_columns(error, _predictions)
     if name is not None and columns & {"name", "name_key"}:
-        problem = _taken("name", normalize_name(name))
+        problem = _raced_name("name", normalize_name(name))
     elif entity_name is not None and columns & {"output_entity_name", "output_entity_key"}:
-        problem = _taken("outputEntityName", entity_name)
+        problem = _raced_name("outputEntityName", entity_name)
     else:
         raise error
     logger.info(
         "prediction not saved: another request saved its %s at the same time", problem.field
     )
     return [problem]
+
+
+def _raced_name(field: str, requested: str) -> InputProblem:
+    what = "a prediction" if field == "name" else "an entity"
+    return InputProblem(
+        field,
+        "DUPLICATE_NAME",
+        f"{what} named {requested.strip()!r}, or a name equal to it ignoring case, was saved "
+        "by another request at the same time; choose another name",
+    )
 
 
 def _not_found(prediction_id: int) -> InputProblem:

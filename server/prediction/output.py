@@ -44,9 +44,16 @@ from server.storage.tables import OutputEntityRecord, table_of, utc_now
 
 logger = logging.getLogger(__name__)
 
-ENTITY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,59}$")
+ENTITY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,59}\Z")
 TABLE_PREFIX = "oe_"
-STAGING_MARK = "__staging_"
+STAGING_PREFIX = TABLE_PREFIX + "_staging_"
+"""Start of every staging table name. No entity table starts with it, because an entity
+name starts with a letter, so `oe__staging_` can never be `oe_<entity name>`."""
+LEGACY_STAGING_NAME = re.compile(r"^oe_[a-z][a-z0-9_]*__staging_[0-9a-f]{8}$")
+"""Staging table names of earlier versions: `oe_<entity name>__staging_<8 hex digits>`."""
+MAX_IDENTIFIER_BYTES = 63
+"""PostgreSQL's maximum identifier length (NAMEDATALEN - 1). SQLAlchemy raises
+IdentifierError for a longer table or index name."""
 INSERT_CHUNK_ROWS = 20_000
 
 
@@ -84,7 +91,10 @@ def _staging_table(rows: pd.DataFrame, table_name: str) -> Table:
         raise ValueError(
             f"the first column of an entity must be CustomerId, got {list(rows.columns[:1])}"
         )
-    staging_name = f"{table_name}{STAGING_MARK}{uuid.uuid4().hex[:8]}"
+    # The staging name carries a random suffix instead of the entity name, so it and its
+    # index name stay within MAX_IDENTIFIER_BYTES for every valid entity name. The index
+    # keeps its name when the swap renames the table, so the name must be unique.
+    staging_name = f"{STAGING_PREFIX}{uuid.uuid4().hex[:16]}"
     columns = [Column(str(name), _column_type(rows[name])) for name in rows.columns]
     table = Table(staging_name, MetaData(), *columns)
     Index(f"ix_{staging_name}_customer", table.c.CustomerId)
@@ -188,11 +198,19 @@ def _replace_table(connection: Connection, staging_name: str, table_name: str) -
 
 
 def drop_stale_staging_tables(engine: Engine) -> list[str]:
-    """Drop staging tables left by runs that died before their swap; return their names."""
+    """Drop staging tables left by runs that died before their swap; return their names.
+
+    A table named in the legacy staging form is kept when the registry lists it, because
+    an entity such as `Churn__staging_0123abcd` has a table of that form.
+    """
+    registry = table_of(OutputEntityRecord)
+    with engine.connect() as connection:
+        registered = set(connection.execute(select(registry.c.table_name)).scalars())
     stale = [
         name
         for name in inspect(engine).get_table_names()
-        if name.startswith(TABLE_PREFIX) and STAGING_MARK in name
+        if name.startswith(STAGING_PREFIX)
+        or (LEGACY_STAGING_NAME.match(name) and name not in registered)
     ]
     with write_transaction(engine) as connection:
         preparer = connection.dialect.identifier_preparer

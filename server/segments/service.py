@@ -88,17 +88,21 @@ def check_name(
             )
         ]
     table = table_of(Segment)
-    query = select(table.c.id).where(table.c.name_key == name_key(stripped))
+    query = select(table.c.name).where(table.c.name_key == name_key(stripped))
     if except_id is not None:
         query = query.where(table.c.id != except_id)
-    if connection.execute(query).first() is not None:
-        return [_duplicate(stripped)]
+    existing = connection.execute(query).scalar()
+    if existing is not None:
+        return [_duplicate(existing)]
     return []
 
 
-def _duplicate(name: str) -> InputProblem:
+def _duplicate(existing: str) -> InputProblem:
     return InputProblem(
-        "name", "DUPLICATE_NAME", f"a segment named {name!r} exists; choose another name"
+        "name",
+        "DUPLICATE_NAME",
+        f"a segment named {existing!r} already exists (names are compared ignoring case); "
+        "choose another name",
     )
 
 
@@ -112,7 +116,11 @@ def duplicate_name_problems(error: IntegrityError, name: str) -> list[InputProbl
     if not violated_unique_columns(error, table_of(Segment)) & {"name", "name_key"}:
         raise error
     logger.info("segment not saved: another request saved its name at the same time")
-    return [_duplicate(normalize_name(name))]
+    message = (
+        f"a segment named {normalize_name(name)!r}, or a name equal to it ignoring case, "
+        "was saved by another request at the same time; choose another name"
+    )
+    return [InputProblem("name", "DUPLICATE_NAME", message)]
 
 
 def check_request_rules(

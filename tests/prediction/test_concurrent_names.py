@@ -146,7 +146,10 @@ def test_insert_after_check_gets_duplicate(
     assert isinstance(problems, list)
     assert problems[0].field == "outputEntityName"
     assert problems[0].code == "DUPLICATE_NAME"
-    assert problems[0].message == "an entity named 'raceent' exists; choose another name"
+    assert problems[0].message == (
+        "an entity named 'raceent', or a name equal to it ignoring case, was saved by another "
+        "request at the same time; choose another name"
+    )
     assert "another request saved its outputEntityName" in caplog.text
     assert prediction_rows(engine) == [("First", "RaceEnt")]
 
@@ -166,4 +169,22 @@ def test_keys_stored_with_names(engine: Engine) -> None:
     assert count == 1
     outcome = create_prediction(engine, spec("STRASSE", "Other"))
     assert isinstance(outcome, list)
-    assert outcome[0].message == "a prediction named 'STRASSE' exists; choose another name"
+    assert outcome[0].message == (
+        "a prediction named 'Straße' already exists (names are compared ignoring case); "
+        "choose another name"
+    )
+
+
+def test_duplicate_entity_message_names_existing(engine: Engine) -> None:
+    assert isinstance(create_prediction(engine, spec("First", "ChurnScores")), int)
+
+    outcome = create_prediction(engine, spec("Second", "CHURNSCORES"))
+
+    assert isinstance(outcome, list)
+    assert [(problem.field, problem.code) for problem in outcome] == [
+        ("outputEntityName", "DUPLICATE_NAME")
+    ]
+    assert outcome[0].message == (
+        "an entity named 'ChurnScores' already exists (names are compared ignoring case); "
+        "choose another name"
+    )

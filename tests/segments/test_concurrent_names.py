@@ -121,7 +121,10 @@ def test_insert_after_check_gets_duplicate(
     problems = outcomes[0]
     assert isinstance(problems, list)
     assert problems[0].code == "DUPLICATE_NAME"
-    assert problems[0].message == "a segment named 'mixed two' exists; choose another name"
+    assert problems[0].message == (
+        "a segment named 'mixed two', or a name equal to it ignoring case, was saved by "
+        "another request at the same time; choose another name"
+    )
     assert "another request saved its name at the same time" in caplog.text
     assert segment_count(engine) == 1
     with engine.connect() as connection:
@@ -140,3 +143,17 @@ def test_key_index_rejects_other_case(engine: Engine) -> None:
 
     assert violated_unique_columns(raised.value, segments) == {"name_key"}
     assert segment_count(engine) == 1
+
+
+def test_duplicate_message_names_existing_segment(engine: Engine) -> None:
+    add_customers(engine)
+    assert isinstance(create_segment(engine, request_named("Straße VIP")), int)
+
+    problems = create_segment(engine, request_named("STRASSE vip"))
+
+    assert isinstance(problems, list)
+    assert [(problem.field, problem.code) for problem in problems] == [("name", "DUPLICATE_NAME")]
+    assert problems[0].message == (
+        "a segment named 'Straße VIP' already exists (names are compared ignoring case); "
+        "choose another name"
+    )
