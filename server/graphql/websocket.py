@@ -1,15 +1,33 @@
-"""Authentication of GraphQL WebSocket connections from their connection_init payload."""
+"""GraphQL WebSocket connections: authentication, rate limits and JSON checks per message."""
 
 from __future__ import annotations
 
+import json
+from typing import Any, cast
+
+from graphql import GraphQLError
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from strawberry.asgi import ASGIWebSocketAdapter
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    Message,
+    SubscribeMessage,
+)
 
 from server.auth.tokens import TokenError, authenticate, authenticate_cached
 from server.graphql.context import Context
 from server.graphql.db import run_db
+from server.security.rate_limit import (
+    RATE_LIMIT_SCOPE_KEY,
+    RateLimit,
+    address_key,
+    retry_after_seconds,
+    token_key,
+)
+from server.security.request_json import load_json
 
 MISSING_TOKEN = (
     'missing API token; send {"Authorization": "Bearer <token>"} as the connection_init payload'
@@ -18,6 +36,9 @@ MISSING_TOKEN = (
 # serve. A WebSocket close reason is limited to 123 bytes.
 FORBIDDEN = 4403
 MAX_CLOSE_REASON_BYTES = 123
+# graphql-transport-ws closes with 4400 Bad Request for a message it cannot read.
+BAD_REQUEST = 4400
+MESSAGE_SOURCE = "the WebSocket message"
 
 
 def authenticate_connection(context: Context) -> None:
@@ -72,19 +93,135 @@ def recheck_connection(context: Context) -> str | None:
 
 
 class RecheckingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """graphql-transport-ws that checks the connection's token again at each subscribe.
+    """graphql-transport-ws with the checks that HTTP requests get.
 
-    A token revoked or expired since connection_init closes the connection with
-    4403 Forbidden, which also ends the operations still running on it.
+    Each message is parsed with the JSON checks of HTTP bodies. Each subscribe
+    message is charged to the rate limit of the connection's token (or of its
+    client address when it has none). The connection's token is also checked
+    again at each subscribe, and a token revoked or expired since connection_init
+    closes the connection with 4403 Forbidden, which also ends the operations
+    still running on it.
     NOTE: an operation that is already streaming keeps sending until the client
     next subscribes; the token is not checked between its events.
     """
 
+    async def handle(self) -> None:
+        """Receive and handle messages until the client disconnects.
+
+        Strawberry's own loop (version 0.341) parses with `json.loads`, whose
+        RecursionError, and ValueError on an integer of more digits than
+        `sys.get_int_max_str_digits()`, would end the connection without a close frame.
+        """
+        self.on_request_accepted()
+        socket = self._starlette_websocket()
+        try:
+            while socket.application_state != WebSocketState.DISCONNECTED:
+                try:
+                    text = await socket.receive_text()
+                except KeyError:
+                    await self.handle_invalid_message("WebSocket message type must be text")
+                    return
+                await self._handle_text(text)
+        except (WebSocketDisconnect, WebSocketDisconnected):
+            pass
+        finally:
+            await self.shutdown()
+
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         if self.connection_acknowledged:
+            wait = self._charge_subscribe()
+            if wait > 0:
+                seconds = retry_after_seconds(wait)
+                extensions = {"code": "RATE_LIMITED", "retryAfter": seconds}
+                await self._send_error(
+                    message["id"], f"rate limit exceeded, retry after {seconds} s", extensions
+                )
+                return
+            payload_problem = subscribe_payload_problem(message)
+            if payload_problem is not None:
+                await self._send_error(message["id"], payload_problem, {"code": "BAD_REQUEST"})
+                return
             problem = await run_db(recheck_connection, self.context)
             if problem is not None:
                 reason = f"Forbidden: {problem}".encode()[:MAX_CLOSE_REASON_BYTES]
                 await self.websocket.close(FORBIDDEN, reason.decode("utf-8", "ignore"))
                 return
         await super().handle_subscribe(message)
+
+    async def _handle_text(self, text: str) -> None:
+        """Parse one message and handle it, or reject it naming the problem.
+
+        A subscribe message whose id can still be read gets an `error` message for
+        that id, and the connection stays open. Any other message that fails the
+        checks closes the connection with 4400, as the protocol does for a message
+        it cannot read.
+        """
+        try:
+            message = load_json(text, MESSAGE_SOURCE)
+        except ValueError as error:
+            problem = str(error)
+            operation_id = subscribe_id(text)
+            if operation_id is None:
+                await self.handle_invalid_message(problem)
+            else:
+                await self._send_error(operation_id, problem, {"code": "BAD_REQUEST"})
+            return
+        if not isinstance(message, dict):
+            await self.handle_invalid_message(f"{MESSAGE_SOURCE} is not a JSON object")
+            return
+        await self.handle_message(cast(Message, message))
+
+    async def handle_invalid_message(self, error_message: str) -> None:
+        reason = error_message.encode()[:MAX_CLOSE_REASON_BYTES].decode("utf-8", "ignore")
+        await self.websocket.close(BAD_REQUEST, reason)
+
+    def _charge_subscribe(self) -> float:
+        """Take one request from the connection's bucket and return 0, or the seconds to wait."""
+        rate_limit = self._starlette_websocket().scope.get(RATE_LIMIT_SCOPE_KEY)
+        if not isinstance(rate_limit, RateLimit):
+            return 0.0
+        principal = self.context.principal
+        if principal is not None:
+            return rate_limit.take(token_key(principal.token_id))
+        return rate_limit.take(address_key(self._starlette_websocket().scope))
+
+    async def _send_error(
+        self, operation_id: str, problem: str, extensions: dict[str, Any]
+    ) -> None:
+        error = GraphQLError(problem, extensions=extensions)
+        await self.send_message({"id": operation_id, "type": "error", "payload": [error.formatted]})
+
+    def _starlette_websocket(self) -> WebSocket:
+        if not isinstance(self.websocket, ASGIWebSocketAdapter):
+            raise TypeError(f"expected Strawberry's ASGI WebSocket, got {type(self.websocket)}")
+        return self.websocket.ws
+
+
+def subscribe_payload_problem(message: SubscribeMessage) -> str | None:
+    """Say why a subscribe message's payload is not a GraphQL request, or return None."""
+    payload: object = message.get("payload")
+    if not isinstance(payload, dict):
+        return 'the subscribe payload is not an object; send {"query": "..."}'
+    if not isinstance(payload.get("query"), str):
+        return 'the subscribe payload has no query string; send {"query": "..."}'
+    variables = payload.get("variables")
+    if variables is not None and not isinstance(variables, dict):
+        return "the subscribe payload's variables are not an object; send them as a JSON object"
+    return None
+
+
+def subscribe_id(text: str) -> str | None:
+    """Return the id of a subscribe message that failed the JSON checks, or None.
+
+    The message is parsed again without the checks, with integers kept as their
+    digits so that no integer is too long. None means the text is not a subscribe
+    message with a string id, or is nested too deep to parse at all.
+    """
+    try:
+        message = json.loads(text, parse_int=str)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(message, dict) or message.get("type") != "subscribe":
+        return None
+    operation_id = message.get("id")
+    return operation_id if isinstance(operation_id, str) else None

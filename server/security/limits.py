@@ -5,18 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import lru_cache
 
-from graphql import ASTValidationRule
+from graphql import ASTValidationRule, GraphQLError, StringValueNode
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
 from server.graphql.context import Context
+from server.security.request_json import bad_character
 from server.settings import Settings
 
 
 class RequestLimits(SchemaExtension):
     """Cap tokens per document, query depth and aliases, and switch off introspection.
+
+    Also reject string literals that the database cannot store (StorableStrings).
 
     The depth rule skips introspection fields (`__schema`, `__type`), so GraphiQL's
     introspection query passes while the token cap still bounds it. Aliases are
@@ -47,7 +50,38 @@ def limit_rules(
     rules: list[type[ASTValidationRule]] = [
         depth_rule(max_depth, None, None),
         alias_rule(max_aliases),
+        StorableStrings,
     ]
     if not introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
     return tuple(rules)
+
+
+class StorableStrings(ASTValidationRule):
+    """Reject string literals in the document that contain NUL or an unpaired surrogate.
+
+    The JSON checks of the request see only the escape `\\u0000` in the query
+    text, and graphql-core turns it into NUL when it parses the document. A raw
+    NUL inside a block string passes graphql-core's lexer as well. PostgreSQL
+    text cannot store NUL, so these values would fail in the database.
+    """
+
+    def enter_string_value(self, node: StringValueNode, *_args: object) -> None:
+        character = bad_character(node.value)
+        if character is None:
+            return
+        self.report_error(
+            GraphQLError(
+                f"a string literal {_position(node)}contains {character}; remove it, "
+                "because the database cannot store it",
+                node,
+                extensions={"code": "BAD_USER_INPUT"},
+            )
+        )
+
+
+def _position(node: StringValueNode) -> str:
+    if node.loc is None:
+        return ""
+    location = node.loc.source.get_location(node.loc.start)
+    return f"at line {location.line}, column {location.column} "

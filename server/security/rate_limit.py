@@ -1,4 +1,4 @@
-"""In-memory token buckets per authenticated API token, or per client address otherwise."""
+"""In-memory token buckets per valid API token, or per client address otherwise."""
 
 from __future__ import annotations
 
@@ -8,10 +8,17 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from anyio import CapacityLimiter, to_thread
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from server.auth.tokens import cached_principal
+from server.auth.tokens import (
+    TOKEN_SHAPE,
+    Principal,
+    TokenError,
+    authenticate_cached,
+    cached_principal,
+)
 from server.security.errors import send_error
 from server.security.transport import GRAPHQL_PATH
 
@@ -23,6 +30,10 @@ MAX_BUCKETS = 10_000
 EVICTION_SCAN = 64
 # Requests to these paths are limited: the API and the CSV export of segments.
 LIMITED_PREFIXES = (GRAPHQL_PATH, "/segments/")
+# Database lookups of uncached tokens that may run at once, each in a worker thread.
+MAX_CONCURRENT_LOOKUPS = 4
+# The key of a WebSocket scope under which RateLimit stores itself.
+RATE_LIMIT_SCOPE_KEY = "lookahead.rate_limit"
 
 
 @dataclass
@@ -87,18 +98,11 @@ class TokenBucketLimiter:
             del self._buckets[oldest[0][0]]
 
 
-def client_key(scope: Scope, engine: Engine) -> str:
-    """Key a request by its API token once the token is authenticated, else by address.
+def token_key(token_id: int) -> str:
+    return f"token:{token_id}"
 
-    Only a token found in the authentication cache counts as authenticated here,
-    so the check needs no database access. A token that is not cached (unknown,
-    revoked, or not used for PRINCIPAL_CACHE_SECONDS) counts against the client's
-    address, so random tokens cannot buy fresh buckets.
-    """
-    secret = _bearer_secret(scope)
-    principal = cached_principal(engine, secret) if secret else None
-    if principal is not None:
-        return f"token:{principal.token_id}"
+
+def address_key(scope: Scope) -> str:
     client = scope.get("client")
     return "address:" + (client[0] if client else "unknown")
 
@@ -114,8 +118,12 @@ def _bearer_secret(scope: Scope) -> str | None:
 class RateLimit:
     """Respond with 429 and Retry-After once a caller's bucket is empty.
 
-    Authenticated tokens and client addresses have separate limiters, so a flood
-    of requests from new addresses cannot evict the buckets of tokens.
+    A request with a valid API token is charged to the token's bucket, and any
+    other request to the client address's bucket. Tokens and addresses have
+    separate limiters, so a flood of requests from new addresses cannot evict the
+    buckets of tokens. For WebSocket connections the middleware only stores itself
+    in the scope under RATE_LIMIT_SCOPE_KEY, and the GraphQL WebSocket handler
+    charges each subscribe message to the same buckets.
     """
 
     def __init__(self, app: ASGIApp, per_minute: int, burst: int, engine: Engine) -> None:
@@ -123,17 +131,18 @@ class RateLimit:
         self.engine = engine
         self.tokens = TokenBucketLimiter(per_minute, burst)
         self.addresses = TokenBucketLimiter(per_minute, burst)
+        self.lookups = CapacityLimiter(MAX_CONCURRENT_LOOKUPS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            scope[RATE_LIMIT_SCOPE_KEY] = self
         if scope["type"] != "http" or not scope["path"].startswith(LIMITED_PREFIXES):
             await self.app(scope, receive, send)
             return
 
-        key = client_key(scope, self.engine)
-        limiter = self.tokens if key.startswith("token:") else self.addresses
-        wait = limiter.take(key)
+        wait = await self._charge_request(scope)
         if wait > 0:
-            seconds = max(1, math.ceil(wait))
+            seconds = retry_after_seconds(wait)
             await send_error(
                 scope,
                 receive,
@@ -146,3 +155,42 @@ class RateLimit:
             return
 
         await self.app(scope, receive, send)
+
+    def take(self, key: str) -> float:
+        """Take one request from the bucket of `key`, a `token_key` or an `address_key`.
+
+        Returns 0, or the seconds to wait when the bucket is empty.
+        """
+        limiter = self.tokens if key.startswith("token:") else self.addresses
+        return limiter.take(key)
+
+    async def _charge_request(self, scope: Scope) -> float:
+        """Charge an HTTP request to its token's bucket when the token is valid, else its address.
+
+        A well-formed token missing from the authentication cache is authenticated
+        here, so that a valid token idle for PRINCIPAL_CACHE_SECONDS still gets its
+        own bucket while random tokens exhaust the address's bucket. Only tokens of
+        the right shape cause a database lookup, and at most MAX_CONCURRENT_LOOKUPS
+        run at once, so a flood of random tokens cannot occupy every worker thread.
+        """
+        secret = _bearer_secret(scope)
+        if secret is None or not TOKEN_SHAPE.match(secret):
+            return self.take(address_key(scope))
+
+        principal = cached_principal(self.engine, secret)
+        if principal is None:
+            principal = await to_thread.run_sync(self._authenticate, secret, limiter=self.lookups)
+        if principal is None:
+            return self.take(address_key(scope))
+        return self.take(token_key(principal.token_id))
+
+    def _authenticate(self, secret: str) -> Principal | None:
+        try:
+            return authenticate_cached(self.engine, secret)
+        except TokenError:
+            return None
+
+
+def retry_after_seconds(wait: float) -> int:
+    """Round a wait up to whole seconds, at least 1, as Retry-After states it."""
+    return max(1, math.ceil(wait))

@@ -8,6 +8,7 @@ multipart upload. All of them are parsed here, so each gets the same checks.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -52,6 +53,13 @@ def load_json(text: str, source: str) -> object:
         ) from None
     except RecursionError:
         raise InvalidRequest(_too_deep(source)) from None
+    except ValueError:
+        # Besides JSONDecodeError, json.loads raises ValueError for an integer of more
+        # than sys.get_int_max_str_digits() digits (Python 3.11 and later).
+        raise InvalidRequest(
+            f"{source} contains an integer with more than {sys.get_int_max_str_digits()} "
+            "digits, the maximum Python converts; send it as a string or a float"
+        ) from None
     problem = _content_problem(document)
     if problem == "depth":
         raise InvalidRequest(_too_deep(source))
@@ -75,7 +83,7 @@ def _content_problem(document: object) -> str | None:
     while pending:
         item, depth = pending.pop()
         if isinstance(item, str):
-            if "\x00" in item or not _encodes(item):
+            if bad_character(item) is not None:
                 return "text"
         elif isinstance(item, dict | list):
             if depth >= MAX_JSON_DEPTH:
@@ -85,12 +93,28 @@ def _content_problem(document: object) -> str | None:
     return None
 
 
-def _encodes(text: str) -> bool:
+def bad_character(text: str) -> str | None:
+    """Name the first character of `text` that no database column can store, or return None.
+
+    PostgreSQL text cannot contain NUL, and an unpaired UTF-16 surrogate cannot be
+    encoded as UTF-8 at all.
+    """
+    if "\x00" in text:
+        return "a NUL character"
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return False
-    return True
+        return "an unpaired UTF-16 surrogate"
+    return None
+
+
+def check_parameter(value: str | None, name: str) -> None:
+    """Raise InvalidRequest when the parameter `name` contains NUL or an unpaired surrogate."""
+    if value is None:
+        return
+    character = bad_character(value)
+    if character is not None:
+        raise InvalidRequest(f"the parameter {name!r} contains {character}; remove it")
 
 
 def multipart_operation(form: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -106,7 +130,82 @@ def multipart_operation(form: Mapping[str, Any]) -> tuple[dict[str, Any], dict[s
         raise InvalidRequest(
             "the multipart field 'map' is not an object; map each file part to variable paths"
         )
+    _check_file_map(operations, files_map)
     return operations, files_map
+
+
+def _check_file_map(operations: dict[str, Any], files_map: dict[str, Any]) -> None:
+    """Raise InvalidRequest unless every path in `files_map` names a null variable value.
+
+    Strawberry's replace_placeholders_with_files walks each path without checks, so
+    a path through null or a string would fail with an unexpected error there.
+    """
+    for part, paths in files_map.items():
+        if not isinstance(paths, list) or not all(isinstance(path, str) for path in paths):
+            raise InvalidRequest(
+                f"the multipart field 'map' maps file part {part!r} to {_json_kind(paths)}, "
+                'not to a list of variable paths such as ["variables.file"]'
+            )
+        for path in paths:
+            problem = _map_path_problem(operations, path)
+            if problem is not None:
+                raise InvalidRequest(
+                    f"the path {path!r} for file part {part!r} in the multipart field "
+                    f"'map' {problem}"
+                )
+
+
+def _map_path_problem(operations: dict[str, Any], path: str) -> str | None:
+    """Say why `path` names no null variable value in `operations`, or return None.
+
+    Each file fills the value at its dotted path, such as `variables.files.0`,
+    which the client sets to null as a placeholder.
+    """
+    keys = path.split(".")
+    if len(keys) < 2 or keys[0] != "variables":
+        return "does not start with 'variables.'; name the variable that the file fills"
+    target: object = operations
+    for depth, key in enumerate(keys):
+        walked = ".".join(keys[:depth]) or "the operation"
+        if isinstance(target, dict):
+            if key not in target:
+                return f"is invalid: {walked} has no key {key!r}"
+            target = target[key]
+        elif isinstance(target, list):
+            index = _list_index(key, len(target))
+            if index is None:
+                return (
+                    f"is invalid: {walked} is a list of {len(target)} items, without index {key!r}"
+                )
+            target = target[index]
+        else:
+            return f"is invalid: {walked} is {_json_kind(target)}, not an object or a list"
+    if target is not None:
+        return (
+            f"ends at {_json_kind(target)}, not at null; set each variable that a file "
+            "fills to null"
+        )
+    return None
+
+
+def _list_index(key: str, length: int) -> int | None:
+    # Only plain decimal digits, because int() also accepts "-1", "+1" and "1_0".
+    if not (key.isascii() and key.isdigit()) or len(key) > len(str(length)):
+        return None
+    index = int(key)
+    return index if index < length else None
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "an object"
 
 
 def _form_text(form: Mapping[str, Any], name: str, default: str | None = None) -> str:

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.security.body import replay_body
 from server.security.errors import send_error
-from server.security.request_json import InvalidRequest, load_operation
+from server.security.request_json import InvalidRequest, check_parameter, load_operation
 
 GRAPHQL_PATH = "/graphql"
 
@@ -95,6 +95,12 @@ class GraphQLTransportRules:
                     headers={"WWW-Authenticate": "Bearer"},
                 )
                 return
+            problem = get_parameters_problem(params)
+            if problem is not None:
+                await send_error(
+                    scope, receive, send, status=400, code="BAD_REQUEST", message=problem
+                )
+                return
 
         if scope["method"] == "POST" and _media_type(headers) in ALLOWED_POST_TYPES:
             body = await _read_body(receive)
@@ -156,6 +162,21 @@ async def _read_body(receive: Receive) -> bytes:
         chunks.append(message.get("body", b""))
         if message["type"] != "http.request" or not message.get("more_body", False):
             return b"".join(chunks)
+
+
+def get_parameters_problem(params: dict[str, list[str]]) -> str | None:
+    """Return why the `query` or `operationName` of a GET cannot run, or None when both can.
+
+    Every value of a repeated parameter is checked, because Starlette's QueryParams
+    returns the last one and this module's own parsing reads the first.
+    """
+    for name in ("query", "operationName"):
+        for value in params.get(name, []):
+            try:
+                check_parameter(value, name)
+            except InvalidRequest as error:
+                return str(error)
+    return None
 
 
 def json_body_problem(body: bytes) -> str | None:
