@@ -18,13 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from sqlalchemy import Connection, Engine, Table, delete, exists, select
 
 from server.ingestion.encoding import first_undecodable, not_text_problem
 from server.ingestion.errors import IngestionError, RowMessage
 from server.ingestion.mapping import DETECT, ReaderOptions
 from server.ingestion.row_messages import RowMessages
-from server.ingestion.sniff import open_binary, resolve_options
+from server.ingestion.sniff import is_parquet, open_binary, resolve_options
 from server.ingestion.store import (
     LOOKUP_CHUNK_IDS,
     find_foreign_customers,
@@ -227,8 +229,9 @@ def _check_profile_name(engine: Engine, name: str) -> None:
 def _read_cells(subscriptions: pd.DataFrame | str | Path, encoding: str) -> _Input:
     """Return the input as a table indexed by 1-based data row, and a name for messages.
 
-    A file is read as text throughout. A DataFrame keeps its attribute columns as they
-    are, and only its subscription columns are turned into text for checking.
+    A CSV file is read as text throughout. A DataFrame, and a Parquet file read as
+    one, keeps its attribute columns as they are, and only its subscription columns
+    are turned into text for checking.
     """
     if isinstance(subscriptions, pd.DataFrame):
         cells = subscriptions.copy()
@@ -240,6 +243,8 @@ def _read_cells(subscriptions: pd.DataFrame | str | Path, encoding: str) -> _Inp
         return _Input(cells, FRAME_NAME, len(cells), text=False)
 
     path = Path(subscriptions)
+    if is_parquet(path):
+        return _read_parquet(path, encoding)
     if encoding == DETECT:
         encoding = resolve_options(path, ReaderOptions(encoding=DETECT)).encoding
     try:
@@ -265,6 +270,18 @@ def _read_cells(subscriptions: pd.DataFrame | str | Path, encoding: str) -> _Inp
         cells[column] = cells[column].str.strip()
     # Blank lines are dropped without renumbering the rows after them.
     return _Input(cells.loc[~(cells == "").all(axis=1)], path.name, len(cells), text=True)
+
+
+def _read_parquet(path: Path, encoding: str) -> _Input:
+    """Read a Parquet file as a DataFrame input, named after the file in messages."""
+    try:
+        frame = pq.read_table(path).to_pandas()
+    except (OSError, pa.ArrowException) as error:
+        message = f"{path.name} is not a readable Parquet file ({error}). Save it again."
+        problem = RowMessage(None, None, None, message)
+        raise IngestionError(path.name, [problem], 1) from None
+    read = _read_cells(frame, encoding)
+    return _Input(read.cells, path.name, read.rows_read, text=False)
 
 
 def _as_text(values: pd.Series) -> pd.Series:

@@ -79,9 +79,8 @@ def test_generated_parquet_files_default_to_generated(
 ) -> None:
     folder = generate(tmp_path / "gen", "parquet")
 
-    # The subscriptions loader reads CSV only, so only is_generated_file checks that file.
     assert is_generated_file("subscriptions", folder / "subscriptions.parquet")
-    for kind, stem in (CUSTOMERS, ORDERS, PRODUCTS):
+    for kind, stem in (CUSTOMERS, ORDERS, PRODUCTS, SUBSCRIPTIONS):
         report = ingest(capsys, kind, str(folder / f"{stem}.parquet"))
         assert report["source"] == "generated", (kind, report)
 
