@@ -76,7 +76,11 @@ def _engine(settings: Settings) -> Engine:
     engine = make_engine(
         settings.resolved_database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms
     )
-    upgrade(engine)
+    try:
+        upgrade(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 
@@ -130,6 +134,13 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _tokens(args: argparse.Namespace, settings: Settings) -> int:
     engine = _engine(settings)
+    try:
+        return _run_tokens_command(args, engine)
+    finally:
+        engine.dispose()
+
+
+def _run_tokens_command(args: argparse.Namespace, engine: Engine) -> int:
     if args.tokens_command == "create":
         if args.expires_days is not None and not 1 <= args.expires_days <= MAX_EXPIRES_DAYS:
             raise ValueError(
