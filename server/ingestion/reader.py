@@ -65,7 +65,8 @@ class SourceReader:
         self.file_format = "parquet" if is_parquet(path) else "csv"
         if self.file_format == "parquet":
             self.options = ReaderOptions(header=True, encoding="binary")
-            self.columns = [str(name) for name in pq.ParquetFile(path).schema_arrow.names]
+            names = [str(name) for name in pq.ParquetFile(path).schema_arrow.names]
+            self.columns = _unique_names(names)
         else:
             self.options = resolve_options(path, mapping.reader)
             self.columns = []
@@ -151,11 +152,15 @@ class SourceReader:
         _check_columns(self.path, self.columns, self.mapping, "parquet")
         parquet = pq.ParquetFile(self.path)
         total = parquet.metadata.num_rows
-        wanted = [column for column in self.mapping.source_columns() if column in self.columns]
         offset = 0
-        for batch in parquet.iter_batches(batch_size=self.chunk_rows, columns=wanted):
+        # Every column is read, as the CSV path reads every field, so the loaders see
+        # the attribute columns that the mapping does not name.
+        for batch in parquet.iter_batches(batch_size=self.chunk_rows):
             cells = pd.DataFrame(
-                {name: self._parquet_text(name, batch.column(name)) for name in wanted}
+                {
+                    name: self._parquet_text(name, batch.column(index))
+                    for index, name in enumerate(self.columns)
+                }
             )
             cells.index = pd.RangeIndex(offset + 1, offset + len(cells) + 1, name=ROW_INDEX)
             offset += len(cells)
