@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from typing import Any, cast
+from typing import Any, TypeGuard, cast
 
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.http.exceptions import WebSocketDisconnected
@@ -13,6 +13,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    CompleteMessage,
     Message,
     SubscribeMessage,
 )
@@ -36,8 +37,13 @@ MISSING_TOKEN = (
 # serve. A WebSocket close reason is limited to 123 bytes.
 FORBIDDEN = 4403
 MAX_CLOSE_REASON_BYTES = 123
-# graphql-transport-ws closes with 4400 Bad Request for a message it cannot read.
+# graphql-transport-ws closes with 4400 Bad Request for a message it cannot read,
+# with 4401 Unauthorized for a subscribe before connection_init is acknowledged,
+# and with 4409 for a subscribe that reuses the id of a running operation.
 BAD_REQUEST = 4400
+UNAUTHORIZED = 4401
+DUPLICATE_ID = 4409
+INVALID_ID = "Invalid message: id must be a non-empty string"
 MESSAGE_SOURCE = "the WebSocket message"
 
 
@@ -128,25 +134,56 @@ class RecheckingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None])
             await self.shutdown()
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
-        if self.connection_acknowledged:
-            wait = self._charge_subscribe()
-            if wait > 0:
-                seconds = retry_after_seconds(wait)
-                extensions = {"code": "RATE_LIMITED", "retryAfter": seconds}
-                await self._send_error(
-                    message["id"], f"rate limit exceeded, retry after {seconds} s", extensions
-                )
-                return
-            payload_problem = subscribe_payload_problem(message)
-            if payload_problem is not None:
-                await self._send_error(message["id"], payload_problem, {"code": "BAD_REQUEST"})
-                return
-            problem = await run_db(recheck_connection, self.context)
-            if problem is not None:
-                reason = f"Forbidden: {problem}".encode()[:MAX_CLOSE_REASON_BYTES]
-                await self.websocket.close(FORBIDDEN, reason.decode("utf-8", "ignore"))
-                return
+        operation_id: object = message.get("id")
+        if not is_operation_id(operation_id):
+            await self.handle_invalid_message(INVALID_ID)
+            return
+        if await self._close_for_protocol(operation_id):
+            return
+        wait = self._charge_subscribe()
+        if wait > 0:
+            seconds = retry_after_seconds(wait)
+            extensions = {"code": "RATE_LIMITED", "retryAfter": seconds}
+            await self._send_error(
+                operation_id, f"rate limit exceeded, retry after {seconds} s", extensions
+            )
+            return
+        max_tokens = self.context.settings.max_query_tokens
+        payload_problem = subscribe_payload_problem(message, max_tokens)
+        if payload_problem is not None:
+            await self._send_error(operation_id, payload_problem, {"code": "BAD_REQUEST"})
+            return
+        problem = await run_db(recheck_connection, self.context)
+        if problem is not None:
+            reason = f"Forbidden: {problem}".encode()[:MAX_CLOSE_REASON_BYTES]
+            await self.websocket.close(FORBIDDEN, reason.decode("utf-8", "ignore"))
+            return
         await super().handle_subscribe(message)
+
+    async def handle_complete(self, message: CompleteMessage) -> None:
+        operation_id: object = message.get("id")
+        if not is_operation_id(operation_id):
+            await self.handle_invalid_message(INVALID_ID)
+            return
+        await super().handle_complete(message)
+
+    async def _close_for_protocol(self, operation_id: str) -> bool:
+        """Close the connection as Strawberry does for a subscribe it must not run.
+
+        Strawberry closes with 4401 before connection_init is acknowledged and with
+        4409 for the id of an operation still running. These come before the rate
+        limit and the payload checks, so that those send no `error` message instead.
+        Returns whether the connection was closed.
+        """
+        if not self.connection_acknowledged:
+            await self.websocket.close(UNAUTHORIZED, "Unauthorized")
+            return True
+        if operation_id in self.operations:
+            reason = f"Subscriber for {operation_id} already exists"
+            encoded = reason.encode()[:MAX_CLOSE_REASON_BYTES]
+            await self.websocket.close(DUPLICATE_ID, encoded.decode("utf-8", "ignore"))
+            return True
+        return False
 
     async def _handle_text(self, text: str) -> None:
         """Parse one message and handle it, or reject it naming the problem.
@@ -163,7 +200,7 @@ class RecheckingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None])
             operation_id = subscribe_id(text)
             if operation_id is None:
                 await self.handle_invalid_message(problem)
-            else:
+            elif not await self._close_for_protocol(operation_id):
                 await self._send_error(operation_id, problem, {"code": "BAD_REQUEST"})
             return
         if not isinstance(message, dict):
@@ -197,17 +234,69 @@ class RecheckingTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None])
         return self.websocket.ws
 
 
-def subscribe_payload_problem(message: SubscribeMessage) -> str | None:
-    """Say why a subscribe message's payload is not a GraphQL request, or return None."""
+def is_operation_id(value: object) -> TypeGuard[str]:
+    """Return whether `value` is a valid graphql-transport-ws operation id.
+
+    Strawberry 0.341 uses the id as a dictionary key, so a list or object id would
+    raise TypeError and drop the connection without a close frame.
+    """
+    return isinstance(value, str) and value != ""
+
+
+def subscribe_payload_problem(message: SubscribeMessage, max_tokens: int) -> str | None:
+    """Say why a subscribe message's payload is not a GraphQL request, or return None.
+
+    `max_tokens` caps the parse of the query that checks the operation name.
+    """
     payload: object = message.get("payload")
     if not isinstance(payload, dict):
         return 'the subscribe payload is not an object; send {"query": "..."}'
-    if not isinstance(payload.get("query"), str):
+    query = payload.get("query")
+    if not isinstance(query, str):
         return 'the subscribe payload has no query string; send {"query": "..."}'
     variables = payload.get("variables")
     if variables is not None and not isinstance(variables, dict):
         return "the subscribe payload's variables are not an object; send them as a JSON object"
-    return None
+    operation_name = payload.get("operationName")
+    if operation_name is None:
+        return None
+    if not isinstance(operation_name, str):
+        return (
+            f"operationName must be a string or null, not a JSON {json_type_name(operation_name)}"
+        )
+    return unknown_operation_problem(query, operation_name, max_tokens)
+
+
+def unknown_operation_problem(query: str, operation_name: str, max_tokens: int) -> str | None:
+    """Say that the query has no operation named `operation_name`, or return None.
+
+    A query that does not parse returns None, so that execution reports its syntax
+    error as usual.
+    """
+    try:
+        document = parse(query, max_tokens=max_tokens)
+    except (GraphQLError, RecursionError):
+        return None
+    names = {
+        definition.name.value
+        for definition in document.definitions
+        if isinstance(definition, OperationDefinitionNode) and definition.name is not None
+    }
+    if operation_name in names:
+        return None
+    return f"Unknown operation named '{operation_name}'"
+
+
+def json_type_name(value: object) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
 
 
 def subscribe_id(text: str) -> str | None:
@@ -224,4 +313,4 @@ def subscribe_id(text: str) -> str | None:
     if not isinstance(message, dict) or message.get("type") != "subscribe":
         return None
     operation_id = message.get("id")
-    return operation_id if isinstance(operation_id, str) else None
+    return operation_id if is_operation_id(operation_id) else None
