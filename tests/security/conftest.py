@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -96,25 +97,32 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     replace_entity(engine, ENTITY, churn_rows(), prediction_id=served_prediction)
     engine.dispose()
 
+    # The fuzzers send thousands of requests from one address.
+    with serving(url, folder, {"LOOKAHEAD_RATE_LIMIT_PER_MINUTE": "0"}) as base:
+        yield LiveServer(base, secrets, served_prediction)
+
+
+@contextmanager
+def serving(url: str, folder: Path, environment: dict[str, str] | None = None) -> Iterator[str]:
+    """Run `lookahead serve` on `url` under uvicorn on 127.0.0.1 and yield its base URL.
+
+    `environment` adds settings to the process's environment. The server's output
+    goes to `folder`/server.log, and the server is stopped when the block ends.
+    """
     port = free_port()
-    environment = {
-        **os.environ,
-        "LOOKAHEAD_DATABASE_URL": url,
-        # The fuzzers send thousands of requests from one address.
-        "LOOKAHEAD_RATE_LIMIT_PER_MINUTE": "0",
-    }
+    settings = {**os.environ, "LOOKAHEAD_DATABASE_URL": url, **(environment or {})}
     log_path = folder / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
-            env=environment,
+            env=settings,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         base = f"http://127.0.0.1:{port}"
         try:
             _wait_until_healthy(base, log_path, process)
-            yield LiveServer(base, secrets, served_prediction)
+            yield base
         finally:
             process.terminate()
             process.wait(timeout=10)

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,23 +13,12 @@ from websockets.sync.client import ClientConnection, connect
 
 from server.storage.engine import make_engine
 from server.storage.migrate import upgrade
-from tests.security.conftest import LiveServer, _wait_until_healthy, caller_tokens
+from tests.security.conftest import LiveServer, caller_tokens, serving
 
 PROGRESS = "subscription Progress($id: ID!) { runProgress(runId: $id) { status } }"
 TYPENAME = {"query": "{ __typename }"}
 # Each token and each address may send 4 subscribe messages, then 1 a minute.
 BURST = 4
-
-
-def free_port_above_18000() -> int:
-    for port in range(18001, 19000):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port between 18001 and 18999 on 127.0.0.1")
 
 
 @pytest.fixture(scope="module")
@@ -46,28 +31,9 @@ def limited_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSer
     secrets = caller_tokens(engine)
     engine.dispose()
 
-    port = free_port_above_18000()
-    environment = {
-        **os.environ,
-        "LOOKAHEAD_DATABASE_URL": url,
-        "LOOKAHEAD_RATE_LIMIT_PER_MINUTE": "1",
-        "LOOKAHEAD_RATE_LIMIT_BURST": str(BURST),
-    }
-    log_path = folder / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            _wait_until_healthy(base, log_path, process)
-            yield LiveServer(base, secrets, 0)
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    limits = {"LOOKAHEAD_RATE_LIMIT_PER_MINUTE": "1", "LOOKAHEAD_RATE_LIMIT_BURST": str(BURST)}
+    with serving(url, folder, limits) as base:
+        yield LiveServer(base, secrets, 0)
 
 
 def open_socket(server: LiveServer, token: str | None) -> ClientConnection:

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,23 +17,12 @@ from server.storage.engine import make_engine
 from server.storage.migrate import upgrade
 from server.storage.tables import PredictionRun
 from tests.graphql.conftest import add_prediction
-from tests.security.conftest import LiveServer, _wait_until_healthy, caller_tokens
+from tests.security.conftest import LiveServer, caller_tokens, serving
 from tests.security.test_websocket_checks import error_message, open_socket, still_open
 
 INVALID_ID = "Invalid message: id must be a non-empty string"
 PROGRESS = "subscription Progress($id: ID!) { runProgress(runId: $id) { status } }"
 TWO_OPERATIONS = "query A { __typename } query B { __typename }"
-
-
-def free_port_in_test_range() -> int:
-    for port in range(18200, 18300):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port between 18200 and 18299 on 127.0.0.1")
 
 
 @pytest.fixture(scope="module")
@@ -50,19 +35,8 @@ def id_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     secrets = caller_tokens(engine)
     prediction_id = add_prediction(engine)
 
-    environment = {**os.environ, "LOOKAHEAD_DATABASE_URL": url}
-    log_path = folder / "server.log"
-    port = free_port_in_test_range()
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve", "--port", str(port)],
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            _wait_until_healthy(base, log_path, process)
+    try:
+        with serving(url, folder) as base:
             # Inserted after start-up, so that no worker takes the run and finishes it.
             with engine.begin() as connection:
                 run_id = connection.execute(
@@ -70,10 +44,8 @@ def id_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
                 ).inserted_primary_key[0]
             # The prediction_id field carries the id of the RUNNING run in this module.
             yield LiveServer(base, secrets, int(run_id))
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
-            engine.dispose()
+    finally:
+        engine.dispose()
 
 
 def close_of(connection: ClientConnection) -> tuple[int | None, str | None]:
