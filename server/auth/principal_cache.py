@@ -3,7 +3,7 @@
 Entries are keyed by the SHA-256 hash of the secret, as the database stores it, so
 the cache contains no secret. Each entry is kept for at most PRINCIPAL_CACHE_SECONDS,
 and a token's own expiry is checked on every hit. Revoking a token in this process
-(`revoke_token`, `revoke_tokens_named`) empties the cache of its engine at once; a
+(`revoke_token`, `revoke_tokens_named`) empties the cache of its engine at once. A
 revocation made by another process, such as `lookahead tokens revoke` beside a
 running server, takes effect within PRINCIPAL_CACHE_SECONDS.
 """

@@ -22,10 +22,10 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from server.ingestion.cells import empty_to_none, limit_length
 from server.ingestion.characters import reject_control_in_text, reject_invisible_in_ids
 from server.ingestion.customers_key import customer_keys
-from server.ingestion.encoding import check_decodes, with_encoding
-from server.ingestion.errors import IngestionError, RowMessage
+from server.ingestion.encoding import with_encoding
+from server.ingestion.layouts import resolve_layout
 from server.ingestion.mapping import DETECT, ProfileColumns, ReaderOptions
-from server.ingestion.reader import SourceReader, read_header
+from server.ingestion.reader import SourceReader
 from server.ingestion.record_report import RecordLoadReport
 from server.ingestion.row_messages import RowMessages
 from server.ingestion.store import LOOKUP_CHUNK_IDS, find_foreign_customers, lock_customers
@@ -149,23 +149,12 @@ def _resolve(
 ) -> CustomerMapping:
     if isinstance(mapping, CustomerMapping):
         return mapping
-    if mapping is not None:
-        if mapping not in CUSTOMER_MAPPINGS:
-            valid = ", ".join(CUSTOMER_MAPPINGS)
-            raise ValueError(f"unknown customer mapping {mapping!r}; valid names: {valid}")
-        return CUSTOMER_MAPPINGS[mapping]
-
-    header = read_header(path, with_encoding(PROFILE, encoding).reader)
-    for candidate in CUSTOMER_MAPPINGS.values():
-        if all(column in header for column in candidate.source_columns()):
-            return candidate
-    check_decodes(path, encoding or PROFILE.reader.encoding)
     message = (
         f"The header of {path.name} has no CustomerId column. Name the key columns in a "
         'JSON file for --mapping, such as {"name": "crm", "customer_id": "Client", '
         '"customer_email": "Email", "profile": {"country": "Land"}}.'
     )
-    raise IngestionError(path.name, [RowMessage(None, None, None, message)], 1)
+    return resolve_layout(path, "customer", mapping, CUSTOMER_MAPPINGS, PROFILE, encoding, message)
 
 
 def _validate(

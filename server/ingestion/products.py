@@ -22,10 +22,9 @@ from sqlalchemy import Engine, select
 
 from server.ingestion.cells import limit_length, require_values
 from server.ingestion.characters import reject_control_in_text, reject_invisible_in_ids
-from server.ingestion.encoding import check_decodes, with_encoding
-from server.ingestion.errors import IngestionError, RowMessage
+from server.ingestion.encoding import with_encoding
+from server.ingestion.layouts import resolve_layout
 from server.ingestion.mapping import DETECT, ReaderOptions
-from server.ingestion.reader import read_header
 from server.ingestion.record_report import RecordLoadReport
 from server.ingestion.row_messages import RowMessages
 from server.ingestion.targets import max_length
@@ -153,23 +152,12 @@ def _resolve(
 ) -> ProductMapping:
     if isinstance(mapping, ProductMapping):
         return mapping
-    if mapping is not None:
-        if mapping not in PRODUCT_MAPPINGS:
-            valid = ", ".join(PRODUCT_MAPPINGS)
-            raise ValueError(f"unknown product mapping {mapping!r}; valid names: {valid}")
-        return PRODUCT_MAPPINGS[mapping]
-
-    header = read_header(path, with_encoding(CATALOG, encoding).reader)
-    for candidate in PRODUCT_MAPPINGS.values():
-        if all(column in header for column in candidate.source_columns()):
-            return candidate
-    check_decodes(path, encoding or CATALOG.reader.encoding)
     message = (
         f"The header of {path.name} matches no built-in catalog layout "
         f"({', '.join(PRODUCT_MAPPINGS)}). Name the columns in a JSON file for --mapping, "
         'such as {"name": "shop", "product_id": "SKU", "product_name": "Title"}.'
     )
-    raise IngestionError(path.name, [RowMessage(None, None, None, message)], 1)
+    return resolve_layout(path, "product", mapping, PRODUCT_MAPPINGS, CATALOG, encoding, message)
 
 
 def _validate(cells: pd.DataFrame, layout: ProductMapping, problems: RowMessages) -> pd.DataFrame:
